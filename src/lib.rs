@@ -1,0 +1,3 @@
+//! comfy-tui: run ComfyUI workflows from a terminal and watch them live.
+
+pub mod sim;
