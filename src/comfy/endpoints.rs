@@ -1,0 +1,128 @@
+//! Where the server lives: every HTTP route and the WebSocket URL derive from the one
+//! `--server` URL here, including https/wss and a path prefix such as `https://host/comfy/`.
+
+use super::ids::ClientId;
+use reqwest::Url;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ServerUrlError {
+    #[error("server URL `{url}` is not a valid URL: {reason}")]
+    Invalid { url: String, reason: String },
+    #[error("server URL `{0}` must start with http:// or https://")]
+    Scheme(String),
+    #[error("server URL `{0}` must not carry a query or fragment")]
+    QueryOrFragment(String),
+}
+
+/// The base URL of a ComfyUI server, normalised to end with `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerUrl {
+    base: Url,
+}
+
+impl ServerUrl {
+    pub fn parse(text: &str) -> Result<Self, ServerUrlError> {
+        let trimmed = text.trim();
+        let mut base = Url::parse(trimmed).map_err(|e| ServerUrlError::Invalid {
+            url: trimmed.to_owned(),
+            reason: e.to_string(),
+        })?;
+        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
+            return Err(ServerUrlError::Scheme(trimmed.to_owned()));
+        }
+        if base.query().is_some() || base.fragment().is_some() {
+            return Err(ServerUrlError::QueryOrFragment(trimmed.to_owned()));
+        }
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        Ok(Self { base })
+    }
+
+    /// The URL as given, normalised (for display).
+    pub fn as_str(&self) -> &str {
+        self.base.as_str()
+    }
+
+    /// `host:port` for headers and the TUI.
+    pub fn authority(&self) -> String {
+        match self.base.port_or_known_default() {
+            Some(port) => format!("{}:{port}", self.base.host_str().unwrap_or_default()),
+            None => self.base.host_str().unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// An HTTP route such as `prompt` or `history/ID`, under the server's `/api/` alias
+    /// (every route exists there since 2024-06; the protocol reference recommends it).
+    pub fn route(&self, route: &str) -> Url {
+        let mut url = self.base.clone();
+        let path = format!("{}api/{}", self.base.path(), route.trim_start_matches('/'));
+        url.set_path(&path);
+        url
+    }
+
+    /// `ws://…/api/ws?clientId=…` (or `wss://` for an https server).
+    pub fn websocket(&self, client_id: &ClientId) -> Url {
+        let mut url = self.route("ws");
+        let scheme = if self.base.scheme() == "https" { "wss" } else { "ws" };
+        // Switching between these special schemes is always accepted by `url`.
+        let _ = url.set_scheme(scheme);
+        url.query_pairs_mut()
+            .append_pair("clientId", client_id.as_str());
+        url
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_and_websocket_follow_scheme_and_prefix() {
+        let cases = [
+            (
+                "http://127.0.0.1:8188",
+                "http://127.0.0.1:8188/api/prompt",
+                "ws://127.0.0.1:8188/api/ws?clientId=abc",
+            ),
+            (
+                "https://host/comfy/",
+                "https://host/comfy/api/prompt",
+                "wss://host/comfy/api/ws?clientId=abc",
+            ),
+            (
+                "https://host:9000/a/b",
+                "https://host:9000/a/b/api/prompt",
+                "wss://host:9000/a/b/api/ws?clientId=abc",
+            ),
+        ];
+        for (base, prompt, ws) in cases {
+            let url = ServerUrl::parse(base).expect(base);
+            assert_eq!(url.route("prompt").as_str(), prompt);
+            assert_eq!(url.websocket(&ClientId::from("abc")).as_str(), ws);
+        }
+    }
+
+    #[test]
+    fn history_route_keeps_the_id() {
+        let url = ServerUrl::parse("http://h:1/x").expect("valid");
+        assert_eq!(url.route("history/p-1").as_str(), "http://h:1/x/api/history/p-1");
+    }
+
+    #[test]
+    fn bad_urls_are_rejected_with_the_reason() {
+        assert!(matches!(
+            ServerUrl::parse("ftp://host"),
+            Err(ServerUrlError::Scheme(_))
+        ));
+        assert!(matches!(
+            ServerUrl::parse("not a url"),
+            Err(ServerUrlError::Invalid { .. })
+        ));
+        assert!(matches!(
+            ServerUrl::parse("http://h/?a=1"),
+            Err(ServerUrlError::QueryOrFragment(_))
+        ));
+    }
+}

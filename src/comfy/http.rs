@@ -1,0 +1,531 @@
+//! The HTTP routes of a ComfyUI server (protocol reference §4), typed at the boundary.
+//! Custom headers ride on every request; no `Origin` is ever sent (the server's origin
+//! check answers 403 to a mismatched one).
+
+use super::endpoints::ServerUrl;
+use super::ids::{ClientId, NodeId, PromptId};
+use super::outputs::{FileRef, NodeOutput};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Response, StatusCode};
+use serde_json::{Map, Value, json};
+use std::time::Duration;
+
+/// How long a small JSON request may take before the server counts as unresponsive.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("cannot reach the server at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("{route} answered HTTP {status}{}", body_suffix(.body))]
+    Status {
+        route: String,
+        status: u16,
+        body: String,
+    },
+    #[error("{route} sent an unexpected body: {reason}")]
+    Decode { route: String, reason: String },
+    #[error("the server rejected the prompt: {0}")]
+    Rejected(Rejection),
+}
+
+fn body_suffix(body: &str) -> String {
+    let body = body.trim();
+    if body.is_empty() {
+        String::new()
+    } else {
+        let short: String = body.chars().take(200).collect();
+        format!(": {short}")
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("header `{header}` must look like `Name: value`")]
+pub struct HeaderError {
+    pub header: String,
+}
+
+/// Parses `--header 'Name: value'` arguments.
+pub fn parse_headers(headers: &[String]) -> Result<HeaderMap, HeaderError> {
+    let mut map = HeaderMap::new();
+    for header in headers {
+        let bad = || HeaderError {
+            header: header.clone(),
+        };
+        let (name, value) = header.split_once(':').ok_or_else(bad)?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| bad())?;
+        let value = HeaderValue::from_str(value.trim()).map_err(|_| bad())?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+/// A submitted prompt, as `POST /prompt` answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submitted {
+    pub prompt_id: PromptId,
+    pub number: f64,
+    /// A 200 can still carry node errors: those outputs will not run.
+    pub node_errors: Vec<NodeError>,
+}
+
+/// A 400 from `POST /prompt`: the prompt was not queued.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Rejection {
+    pub kind: String,
+    pub message: String,
+    pub details: String,
+    pub node_errors: Vec<NodeError>,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        if !self.details.is_empty() {
+            write!(f, " ({})", self.details)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeError {
+    pub node_id: NodeId,
+    pub class_type: String,
+    pub errors: Vec<NodeErrorItem>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeErrorItem {
+    pub kind: String,
+    pub message: String,
+    pub details: String,
+    pub input_name: Option<String>,
+}
+
+fn str_field(value: &Value, key: &str) -> String {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+impl Rejection {
+    /// Reads a 400 body; tolerates old servers' string `error` and list `node_errors`.
+    pub fn from_body(body: &Value) -> Self {
+        let error = body.get("error").unwrap_or(&Value::Null);
+        let (kind, message, details) = match error {
+            Value::String(text) => (String::new(), text.clone(), String::new()),
+            Value::Object(_) => (
+                str_field(error, "type"),
+                str_field(error, "message"),
+                str_field(error, "details"),
+            ),
+            _ => (String::new(), "prompt rejected".to_owned(), String::new()),
+        };
+        Self {
+            kind,
+            message,
+            details,
+            node_errors: parse_node_errors(body.get("node_errors")),
+        }
+    }
+}
+
+fn parse_node_errors(value: Option<&Value>) -> Vec<NodeError> {
+    let Some(Value::Object(map)) = value else {
+        return Vec::new();
+    };
+    map.iter()
+        .map(|(node_id, entry)| NodeError {
+            node_id: NodeId::from(node_id.as_str()),
+            class_type: str_field(entry, "class_type"),
+            errors: entry
+                .get("errors")
+                .and_then(Value::as_array)
+                .map(|errors| {
+                    errors
+                        .iter()
+                        .map(|e| NodeErrorItem {
+                            kind: str_field(e, "type"),
+                            message: str_field(e, "message"),
+                            details: str_field(e, "details"),
+                            input_name: e
+                                .get("extra_info")
+                                .and_then(|x| x.get("input_name"))
+                                .and_then(Value::as_str)
+                                .map(str::to_owned),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// One finished prompt from `/history/{id}`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HistoryEntry {
+    /// Outputs per node of the submitted graph (`meta` maps ephemeral ids back).
+    pub outputs: Vec<(NodeId, NodeOutput)>,
+    pub status_str: String,
+    pub completed: bool,
+    /// The name of the last lifecycle message: tells an interrupt from an error.
+    pub last_message: Option<String>,
+}
+
+impl HistoryEntry {
+    pub fn from_value(entry: &Value) -> Self {
+        let meta = entry.get("meta");
+        let outputs = entry
+            .get("outputs")
+            .and_then(Value::as_object)
+            .map(|outputs| {
+                outputs
+                    .iter()
+                    .map(|(node, output)| {
+                        let display = meta
+                            .and_then(|m| m.get(node))
+                            .and_then(|m| m.get("display_node"))
+                            .and_then(Value::as_str)
+                            .unwrap_or(node);
+                        (NodeId::from(display), NodeOutput::from_value(output))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let status = entry.get("status").unwrap_or(&Value::Null);
+        Self {
+            outputs,
+            status_str: str_field(status, "status_str"),
+            completed: status
+                .get("completed")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            last_message: status
+                .get("messages")
+                .and_then(Value::as_array)
+                .and_then(|m| m.last())
+                .and_then(|m| m.get(0))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        }
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = (&NodeId, &FileRef)> {
+        self.outputs
+            .iter()
+            .flat_map(|(node, out)| out.files.iter().map(move |f| (node, f)))
+    }
+}
+
+/// `GET /queue`, reduced to what a client needs: which prompts run and wait.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueueSnapshot {
+    pub running: Vec<PromptId>,
+    /// In execution order (sorted by `(number, prompt_id)`, not the heap order sent).
+    pub pending: Vec<PromptId>,
+}
+
+impl QueueSnapshot {
+    pub fn from_value(value: &Value) -> Self {
+        fn items(value: &Value, key: &str) -> Vec<(f64, PromptId)> {
+            value
+                .get(key)
+                .and_then(Value::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|item| {
+                            let number = item.get(0)?.as_f64()?;
+                            let id = item.get(1)?.as_str()?;
+                            Some((number, PromptId::from(id)))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+        let mut pending = items(value, "queue_pending");
+        pending.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        Self {
+            running: items(value, "queue_running")
+                .into_iter()
+                .map(|(_, id)| id)
+                .collect(),
+            pending: pending.into_iter().map(|(_, id)| id).collect(),
+        }
+    }
+
+    /// 0 when running, n when n prompts run or wait ahead of it, None when absent.
+    pub fn position(&self, prompt: &PromptId) -> Option<usize> {
+        if self.running.contains(prompt) {
+            return Some(0);
+        }
+        self.pending
+            .iter()
+            .position(|p| p == prompt)
+            .map(|i| i + self.running.len())
+    }
+}
+
+/// What to submit with `POST /prompt`.
+#[derive(Debug, Clone)]
+pub struct SubmitRequest<'a> {
+    pub prompt: &'a Map<String, Value>,
+    pub client_id: &'a ClientId,
+    pub prompt_id: &'a PromptId,
+    pub preview_method: Option<&'a str>,
+}
+
+impl SubmitRequest<'_> {
+    pub fn body(&self) -> Value {
+        let mut extra_data = Map::new();
+        if let Some(method) = self.preview_method {
+            extra_data.insert("preview_method".into(), json!(method));
+        }
+        json!({
+            "prompt": self.prompt,
+            "client_id": self.client_id,
+            "prompt_id": self.prompt_id,
+            "extra_data": extra_data,
+        })
+    }
+}
+
+/// A client for one server. Cheap to clone (the connection pool is shared).
+#[derive(Debug, Clone)]
+pub struct ComfyClient {
+    http: reqwest::Client,
+    server: ServerUrl,
+}
+
+impl ComfyClient {
+    pub fn new(server: ServerUrl, headers: HeaderMap) -> Result<Self, HttpError> {
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("comfy-tui/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| HttpError::Unreachable {
+                url: server.as_str().to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self { http, server })
+    }
+
+    pub fn server(&self) -> &ServerUrl {
+        &self.server
+    }
+
+    fn unreachable(&self, error: reqwest::Error) -> HttpError {
+        let mut reason = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(inner) = source {
+            reason = format!("{reason}: {inner}");
+            source = inner.source();
+        }
+        HttpError::Unreachable {
+            url: self.server.as_str().to_owned(),
+            reason,
+        }
+    }
+
+    async fn send(
+        &self,
+        route: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Response, HttpError> {
+        let _ = route;
+        request.send().await.map_err(|e| self.unreachable(e))
+    }
+
+    async fn expect_ok(&self, route: &str, response: Response) -> Result<Response, HttpError> {
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap_or_default();
+        Err(HttpError::Status {
+            route: route.to_owned(),
+            status,
+            body,
+        })
+    }
+
+    async fn json(&self, route: &str, response: Response) -> Result<Value, HttpError> {
+        let response = self.expect_ok(route, response).await?;
+        let text = response.text().await.map_err(|e| self.unreachable(e))?;
+        super::lenient::from_str(&text).map_err(|e| HttpError::Decode {
+            route: route.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    async fn get_json(&self, route: &str) -> Result<Value, HttpError> {
+        let request = self
+            .http
+            .get(self.server.route(route))
+            .timeout(REQUEST_TIMEOUT);
+        let response = self.send(route, request).await?;
+        self.json(route, response).await
+    }
+
+    async fn post_json(&self, route: &str, body: &Value) -> Result<Response, HttpError> {
+        let request = self
+            .http
+            .post(self.server.route(route))
+            .json(body)
+            .timeout(REQUEST_TIMEOUT);
+        self.send(route, request).await
+    }
+
+    /// `POST /prompt`. A 400 becomes [`HttpError::Rejected`] with every node error.
+    pub async fn submit(&self, request: &SubmitRequest<'_>) -> Result<Submitted, HttpError> {
+        let response = self.post_json("prompt", &request.body()).await?;
+        if response.status() == StatusCode::BAD_REQUEST {
+            let text = response.text().await.map_err(|e| self.unreachable(e))?;
+            let body: Value = super::lenient::from_str(&text).unwrap_or(Value::Null);
+            let mut rejection = Rejection::from_body(&body);
+            if body.is_null() {
+                rejection.message = body_suffix(&text).trim_start_matches(": ").to_owned();
+            }
+            return Err(HttpError::Rejected(rejection));
+        }
+        let body = self.json("prompt", response).await?;
+        let prompt_id = body
+            .get("prompt_id")
+            .and_then(Value::as_str)
+            .map(PromptId::from)
+            // Servers before 2025-07 pick their own id; older ones may omit it.
+            .unwrap_or_else(|| request.prompt_id.clone());
+        Ok(Submitted {
+            prompt_id,
+            number: body.get("number").and_then(Value::as_f64).unwrap_or(0.0),
+            node_errors: parse_node_errors(body.get("node_errors")),
+        })
+    }
+
+    /// `GET /history/{id}`: `None` while the prompt is pending or running, or unknown.
+    pub async fn history(&self, prompt: &PromptId) -> Result<Option<HistoryEntry>, HttpError> {
+        let body = self.get_json(&format!("history/{prompt}")).await?;
+        Ok(body.get(prompt.as_str()).map(HistoryEntry::from_value))
+    }
+
+    pub async fn queue(&self) -> Result<QueueSnapshot, HttpError> {
+        Ok(QueueSnapshot::from_value(&self.get_json("queue").await?))
+    }
+
+    /// `POST /interrupt {"prompt_id"}`: stops only our prompt on servers since 2025-09.
+    pub async fn interrupt(&self, prompt: &PromptId) -> Result<(), HttpError> {
+        let response = self
+            .post_json("interrupt", &json!({ "prompt_id": prompt }))
+            .await?;
+        self.expect_ok("interrupt", response).await.map(drop)
+    }
+
+    /// `POST /queue {"delete": [...]}`: removes pending prompts (not the running one).
+    pub async fn delete_from_queue(&self, prompts: &[PromptId]) -> Result<(), HttpError> {
+        let response = self.post_json("queue", &json!({ "delete": prompts })).await?;
+        self.expect_ok("queue", response).await.map(drop)
+    }
+
+    /// `POST /queue {"clear": true}`: removes every pending prompt, anyone's.
+    pub async fn clear_queue(&self) -> Result<(), HttpError> {
+        let response = self.post_json("queue", &json!({ "clear": true })).await?;
+        self.expect_ok("queue", response).await.map(drop)
+    }
+
+    /// `GET /prompt`: the cheapest route, used as a liveness probe.
+    pub async fn queue_remaining(&self) -> Result<u64, HttpError> {
+        let body = self.get_json("prompt").await?;
+        Ok(body
+            .pointer("/exec_info/queue_remaining")
+            .and_then(Value::as_u64)
+            .unwrap_or(0))
+    }
+
+    pub async fn system_stats(&self) -> Result<Value, HttpError> {
+        self.get_json("system_stats").await
+    }
+
+    /// `GET /features`; `None` on servers older than 2025-07 (404).
+    pub async fn features(&self) -> Result<Option<Value>, HttpError> {
+        match self.get_json("features").await {
+            Ok(v) => Ok(Some(v)),
+            Err(HttpError::Status { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /object_info` or `/object_info/{class}` (`{}` for an unknown class).
+    pub async fn object_info(&self, class: Option<&str>) -> Result<Value, HttpError> {
+        match class {
+            Some(class) => self.get_json(&format!("object_info/{class}")).await,
+            None => self.get_json("object_info").await,
+        }
+    }
+
+    /// `GET /view` for one output file. The body is left unread so the caller can stream
+    /// it to disk; it is never buffered whole here.
+    pub async fn view(&self, file: &FileRef) -> Result<Response, HttpError> {
+        let request = self.http.get(self.server.route("view")).query(&[
+            ("filename", file.filename.as_str()),
+            ("subfolder", file.subfolder.as_str()),
+            ("type", file.folder_type.as_str()),
+        ]);
+        let response = self.send("view", request).await?;
+        self.expect_ok("view", response).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_server_rejection_shapes_are_tolerated() {
+        let r = Rejection::from_body(&json!({"error": "no prompt", "node_errors": []}));
+        assert_eq!(r.message, "no prompt");
+        assert!(r.node_errors.is_empty());
+    }
+
+    #[test]
+    fn headers_parse_and_reject_garbage() {
+        let map = parse_headers(&["Authorization: Bearer x".into(), "X-A:b".into()])
+            .expect("valid headers");
+        assert_eq!(map["authorization"], "Bearer x");
+        assert_eq!(map["x-a"], "b");
+        assert!(parse_headers(&["no colon".into()]).is_err());
+        assert!(parse_headers(&["bad name: v".into()]).is_err());
+    }
+
+    #[test]
+    fn queue_pending_is_sorted_by_number_then_id() {
+        let q = QueueSnapshot::from_value(&json!({
+            "queue_running": [[5, "r", {}, {}, []]],
+            "queue_pending": [[9, "b", {}, {}, []], [-1, "f", {}, {}, []], [9, "a", {}, {}, []]]
+        }));
+        assert_eq!(q.pending, vec!["f".into(), "a".into(), "b".into()]);
+        assert_eq!(q.position(&"r".into()), Some(0));
+        assert_eq!(q.position(&"a".into()), Some(2));
+        assert_eq!(q.position(&"zz".into()), None);
+    }
+
+    #[test]
+    fn submit_body_carries_ids_and_preview_method() {
+        let prompt = Map::new();
+        let body = SubmitRequest {
+            prompt: &prompt,
+            client_id: &"c".into(),
+            prompt_id: &"p".into(),
+            preview_method: Some("auto"),
+        }
+        .body();
+        assert_eq!(body["client_id"], "c");
+        assert_eq!(body["prompt_id"], "p");
+        assert_eq!(body["extra_data"]["preview_method"], "auto");
+    }
+}

@@ -1,0 +1,122 @@
+//! The `/ws` connection: connect with our client id, negotiate preview metadata with the
+//! first frame, and turn frames into typed items. A bad frame is an item, not the end.
+
+use super::endpoints::ServerUrl;
+use super::ids::ClientId;
+use super::messages::ServerMessage;
+use super::preview::BinaryFrame;
+use futures_util::{SinkExt, StreamExt};
+use reqwest::header::HeaderMap;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Largest WebSocket message accepted. `SaveImageWebsocket` sends full-size PNGs (tens of
+/// MiB); tungstenite's 16 MiB frame default would cut those connections.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
+
+/// The first frame we send: ask for type-4 previews that say which prompt they belong to.
+pub const FEATURE_FLAGS: &str = r#"{"type":"feature_flags","data":{"supports_preview_metadata":true}}"#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WsError {
+    #[error("cannot open the WebSocket at {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("WebSocket failed: {0}")]
+    Stream(String),
+}
+
+/// One thing the socket delivered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WsItem {
+    Message(ServerMessage),
+    Binary(BinaryFrame),
+    /// A frame that could not be read; the stream goes on.
+    Malformed(String),
+}
+
+pub struct WsConnection {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+fn config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_MESSAGE_BYTES))
+}
+
+impl WsConnection {
+    /// Connects, sends the feature flags, and returns the open socket.
+    pub async fn connect(
+        server: &ServerUrl,
+        client_id: &ClientId,
+        headers: &HeaderMap,
+    ) -> Result<Self, WsError> {
+        let url = server.websocket(client_id);
+        let connect_error = |reason: String| WsError::Connect {
+            url: url.to_string(),
+            reason,
+        };
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| connect_error(e.to_string()))?;
+        for (name, value) in headers {
+            request.headers_mut().append(name, value.clone());
+        }
+        let (mut stream, _) =
+            tokio_tungstenite::connect_async_with_config(request, Some(config()), false)
+                .await
+                .map_err(|e| connect_error(e.to_string()))?;
+        stream
+            .send(Message::text(FEATURE_FLAGS))
+            .await
+            .map_err(|e| connect_error(e.to_string()))?;
+        Ok(Self { stream })
+    }
+
+    /// The next item; `None` once the server closed the socket.
+    pub async fn next(&mut self) -> Option<Result<WsItem, WsError>> {
+        loop {
+            let message = match self.stream.next().await? {
+                Ok(message) => message,
+                Err(error) => return Some(Err(WsError::Stream(error.to_string()))),
+            };
+            return Some(Ok(match message {
+                Message::Text(text) => match ServerMessage::parse(text.as_str()) {
+                    Ok(message) => WsItem::Message(message),
+                    Err(error) => WsItem::Malformed(error.to_string()),
+                },
+                Message::Binary(bytes) => match BinaryFrame::parse(bytes) {
+                    Ok(frame) => WsItem::Binary(frame),
+                    Err(error) => WsItem::Malformed(error.to_string()),
+                },
+                Message::Close(_) => return None,
+                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
+            }));
+        }
+    }
+
+    /// Sends a ping: ComfyUI never pings, so only we can keep a NAT path alive.
+    pub async fn ping(&mut self) -> Result<(), WsError> {
+        self.stream
+            .send(Message::Ping(Default::default()))
+            .await
+            .map_err(|e| WsError::Stream(e.to_string()))
+    }
+
+    /// Closes and waits for the close to finish: a stale socket torn down after a new one
+    /// registered under the same id would deregister the new one on the server.
+    pub async fn close(mut self) {
+        let _ = self.stream.close(None).await;
+        while let Some(Ok(_)) = self.stream.next().await {}
+    }
+}
+
+impl From<tungstenite::Error> for WsError {
+    fn from(error: tungstenite::Error) -> Self {
+        Self::Stream(error.to_string())
+    }
+}
