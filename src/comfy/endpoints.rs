@@ -65,7 +65,11 @@ impl ServerUrl {
     /// `ws://…/api/ws?clientId=…` (or `wss://` for an https server).
     pub fn websocket(&self, client_id: &ClientId) -> Url {
         let mut url = self.route("ws");
-        let scheme = if self.base.scheme() == "https" { "wss" } else { "ws" };
+        let scheme = if self.base.scheme() == "https" {
+            "wss"
+        } else {
+            "ws"
+        };
         // Switching between these special schemes is always accepted by `url`.
         let _ = url.set_scheme(scheme);
         url.query_pairs_mut()
@@ -107,7 +111,10 @@ mod tests {
     #[test]
     fn history_route_keeps_the_id() {
         let url = ServerUrl::parse("http://h:1/x").expect("valid");
-        assert_eq!(url.route("history/p-1").as_str(), "http://h:1/x/api/history/p-1");
+        assert_eq!(
+            url.route("history/p-1").as_str(),
+            "http://h:1/x/api/history/p-1"
+        );
     }
 
     #[test]

@@ -428,7 +428,9 @@ impl ComfyClient {
 
     /// `POST /queue {"delete": [...]}`: removes pending prompts (not the running one).
     pub async fn delete_from_queue(&self, prompts: &[PromptId]) -> Result<(), HttpError> {
-        let response = self.post_json("queue", &json!({ "delete": prompts })).await?;
+        let response = self
+            .post_json("queue", &json!({ "delete": prompts }))
+            .await?;
         self.expect_ok("queue", response).await.map(drop)
     }
 

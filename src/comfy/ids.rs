@@ -58,7 +58,11 @@ impl PromptId {
 
     /// The first 8 characters, enough to recognise a run on screen.
     pub fn short(&self) -> &str {
-        let end = self.0.char_indices().nth(8).map_or(self.0.len(), |(i, _)| i);
+        let end = self
+            .0
+            .char_indices()
+            .nth(8)
+            .map_or(self.0.len(), |(i, _)| i);
         &self.0[..end]
     }
 }

@@ -24,7 +24,10 @@ pub enum ServerMessage {
     ExecutionInterrupted(ExecutionInterrupted),
     Logs(Logs),
     /// A type this client does not know (custom nodes, newer servers). Kept, not an error.
-    Other { kind: String, data: Value },
+    Other {
+        kind: String,
+        data: Value,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]

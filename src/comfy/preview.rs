@@ -13,9 +13,14 @@ pub const PREVIEW_IMAGE_WITH_METADATA: u32 = 4;
 pub enum BinaryFrame {
     Preview(Preview),
     /// Text a node streams to the UI. Broadcast by the server, no prompt id.
-    Text { node_id: NodeId, text: String },
+    Text {
+        node_id: NodeId,
+        text: String,
+    },
     /// An event type this client does not know (custom nodes may send their own).
-    Unknown { event_type: u32 },
+    Unknown {
+        event_type: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -213,9 +213,7 @@ impl Workflow {
             .collect();
         match by_class.as_slice() {
             [one] => Ok((*one).clone()),
-            [] => Err(format!(
-                "no node has the id, title or class `{reference}`"
-            )),
+            [] => Err(format!("no node has the id, title or class `{reference}`")),
             many => Err(format!(
                 "class `{reference}` is used by {} nodes ({}); use a node id or title",
                 many.len(),
@@ -282,7 +280,10 @@ impl Workflow {
 }
 
 fn join_ids(ids: &[&String]) -> String {
-    ids.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+    ids.iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -303,7 +304,13 @@ mod tests {
     #[test]
     fn bad_files_name_the_file_and_problem() {
         assert!(matches!(wf("{"), Err(WorkflowError::NotJson { .. })));
-        assert!(matches!(wf("[1]"), Err(WorkflowError::NotObject { found: "an array", .. })));
+        assert!(matches!(
+            wf("[1]"),
+            Err(WorkflowError::NotObject {
+                found: "an array",
+                ..
+            })
+        ));
         assert!(matches!(
             wf(r#"{"nodes": [], "links": []}"#),
             Err(WorkflowError::UiFormat { .. })

@@ -18,7 +18,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
 
 /// The first frame we send: ask for type-4 previews that say which prompt they belong to.
-pub const FEATURE_FLAGS: &str = r#"{"type":"feature_flags","data":{"supports_preview_metadata":true}}"#;
+pub const FEATURE_FLAGS: &str =
+    r#"{"type":"feature_flags","data":{"supports_preview_metadata":true}}"#;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WsError {

@@ -78,13 +78,32 @@ pub enum Notice {
     Started,
     Cached(Vec<NodeId>),
     NodeStarted(NodeId),
-    Progress { node: NodeId, value: f64, max: f64 },
-    Preview { node: Option<NodeId>, format: ImageFormat, bytes: usize },
-    Outputs { node: NodeId, output: NodeOutput },
-    Text { node: NodeId, text: String },
-    Blocked { node: Option<NodeId>, message: String },
+    Progress {
+        node: NodeId,
+        value: f64,
+        max: f64,
+    },
+    Preview {
+        node: Option<NodeId>,
+        format: ImageFormat,
+        bytes: usize,
+    },
+    Outputs {
+        node: NodeId,
+        output: NodeOutput,
+    },
+    Text {
+        node: NodeId,
+        text: String,
+    },
+    Blocked {
+        node: Option<NodeId>,
+        message: String,
+    },
     Failed(RunError),
-    Interrupted { node: Option<NodeId> },
+    Interrupted {
+        node: Option<NodeId>,
+    },
     Finished(Outcome),
 }
 
@@ -314,7 +333,10 @@ impl Job {
             ServerMessage::ExecutionInterrupted(interrupted) => {
                 self.pending_outcome = Some(Outcome::Interrupted);
                 self.interrupted_node = interrupted.node_id.clone();
-                if let Some(node) = interrupted.node_id.as_ref().and_then(|id| self.node_mut(id))
+                if let Some(node) = interrupted
+                    .node_id
+                    .as_ref()
+                    .and_then(|id| self.node_mut(id))
                 {
                     node.end(NodeState::Interrupted, at);
                 }
@@ -322,9 +344,9 @@ impl Job {
                     node: interrupted.node_id.clone(),
                 })
             }
-            ServerMessage::FeatureFlags(_) | ServerMessage::Logs(_) | ServerMessage::Other { .. } => {
-                None
-            }
+            ServerMessage::FeatureFlags(_)
+            | ServerMessage::Logs(_)
+            | ServerMessage::Other { .. } => None,
         }
     }
 
@@ -522,7 +544,9 @@ impl Job {
                 if meta.prompt_id.as_ref() != Some(&self.prompt_id) {
                     return None;
                 }
-                meta.display_node_id.clone().or_else(|| meta.node_id.clone())
+                meta.display_node_id
+                    .clone()
+                    .or_else(|| meta.node_id.clone())
             }
             None => {
                 if !self.last_progress_was_ours || self.phase != Phase::Running {

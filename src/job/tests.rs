@@ -23,7 +23,10 @@ fn fallback_without_progress_state_tracks_nodes_and_steps() {
     job.submitting(t0);
     job.submitted(PromptId::from("p"), 1.0, t0);
     assert_eq!(job.phase, Phase::Queued);
-    job.apply(&msg(r#"{"type":"execution_start","data":{"prompt_id":"p"}}"#), t0);
+    job.apply(
+        &msg(r#"{"type":"execution_start","data":{"prompt_id":"p"}}"#),
+        t0,
+    );
     job.apply(
         &msg(r#"{"type":"executing","data":{"node":"1","prompt_id":"p"}}"#),
         t0,
@@ -88,7 +91,10 @@ fn bare_executing_counts_only_while_running() {
     job.submitted(PromptId::from("p"), 1.0, t0);
     let bare = msg(r#"{"type":"executing","data":{"node":"1"}}"#);
     assert_eq!(job.apply(&bare, t0), None);
-    job.apply(&msg(r#"{"type":"execution_start","data":{"prompt_id":"p"}}"#), t0);
+    job.apply(
+        &msg(r#"{"type":"execution_start","data":{"prompt_id":"p"}}"#),
+        t0,
+    );
     assert_eq!(
         job.apply(&bare, t0),
         Some(Notice::NodeStarted(NodeId::from("1")))
