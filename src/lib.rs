@@ -1,5 +1,7 @@
 //! comfy-tui: run ComfyUI workflows from a terminal and watch them live.
 
+pub mod app;
 pub mod comfy;
+pub mod exit;
 pub mod job;
 pub mod sim;

@@ -1,0 +1,22 @@
+//! Everything the app wants done leaves as one of these; the runtime performs them.
+
+use crate::comfy::{FileRef, NodeId, PromptId};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// `POST /prompt` with the prepared graph.
+    Submit,
+    /// Stream one output file to the output folder.
+    Download {
+        node: NodeId,
+        file: FileRef,
+    },
+    FetchHistory(PromptId),
+    PollQueue,
+    /// `POST /interrupt {"prompt_id"}`: stops only our running prompt.
+    Interrupt(PromptId),
+    /// `POST /queue {"delete": [id]}`: our prompt has not started yet.
+    DeleteFromQueue(PromptId),
+    /// Leave: the process exits with this code once the screen is restored.
+    Exit(i32),
+}

@@ -1,0 +1,96 @@
+//! Everything the app learns arrives as one of these, stamped with the time it arrived.
+
+use crate::comfy::http::{HistoryEntry, QueueSnapshot, Rejection, Submitted};
+use crate::comfy::ws::WsItem;
+use crate::comfy::{FileRef, NodeId};
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Debug)]
+pub struct Stamped {
+    pub at: Instant,
+    pub event: Event,
+}
+
+impl Stamped {
+    pub fn new(at: Instant, event: Event) -> Self {
+        Self { at, event }
+    }
+}
+
+/// A key press the app cares about (the terminal layer maps raw key events to these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Key {
+    Char(char),
+    Ctrl(char),
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    Esc,
+    Enter,
+}
+
+#[derive(Debug)]
+pub enum Event {
+    /// The socket opened (`reconnect` when it is not the first time).
+    Connected {
+        reconnect: bool,
+    },
+    /// The socket could not be opened or dropped; the runtime retries.
+    Disconnected {
+        reason: String,
+        attempt: u32,
+    },
+    /// The server could not be reached at all before anything was submitted.
+    Unreachable {
+        reason: String,
+    },
+    /// The liveness probe found the server dead (no answer while the socket was silent).
+    ServerSilent {
+        reason: String,
+    },
+    Ws(WsItem),
+    Submitted(Submitted),
+    Rejected(Rejection),
+    SubmitFailed {
+        reason: String,
+    },
+    Queue(QueueSnapshot),
+    /// `/history/{id}` answered (`None`: not there, still pending or unknown).
+    History(Option<HistoryEntry>),
+    HistoryFailed {
+        reason: String,
+    },
+    Saved {
+        node: NodeId,
+        file: FileRef,
+        path: PathBuf,
+        bytes: u64,
+    },
+    SaveFailed {
+        node: NodeId,
+        file: FileRef,
+        reason: String,
+    },
+    CancelSent,
+    CancelFailed {
+        reason: String,
+    },
+    Key(Key),
+    /// The terminal changed size: redraw.
+    Resize,
+    /// Once a second while anything shows a clock; also drives polling and timeouts.
+    Tick,
+    /// SIGINT outside raw mode, SIGTERM or SIGHUP.
+    Signal(Signal),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Interrupt,
+    Terminate,
+    Hangup,
+}

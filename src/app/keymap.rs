@@ -1,0 +1,224 @@
+//! The keymap as data: one table drives key dispatch, the footer hints and the help popup.
+
+use super::event::Key;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Cancel,
+    Quit,
+    TogglePreview,
+    ToggleLog,
+    Help,
+    ScrollUp,
+    ScrollDown,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    ClosePopup,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    pub keys: &'static [Key],
+    /// How the keys are written in the footer and help (`c`, `↑/k`).
+    pub label: &'static str,
+    pub action: Action,
+    /// One or two words for the footer.
+    pub hint: &'static str,
+    /// A sentence for the help popup.
+    pub help: &'static str,
+    pub in_footer: bool,
+}
+
+pub const KEYMAP: &[Binding] = &[
+    Binding {
+        keys: &[Key::Char('c'), Key::Ctrl('c')],
+        label: "c",
+        action: Action::Cancel,
+        hint: "cancel",
+        help: "Cancel this run on the server (asks first). Ctrl-C does the same while it runs.",
+        in_footer: true,
+    },
+    Binding {
+        keys: &[Key::Char('q')],
+        label: "q",
+        action: Action::Quit,
+        hint: "quit",
+        help: "Quit. While the run goes on, asks whether to leave it running or cancel it.",
+        in_footer: true,
+    },
+    Binding {
+        keys: &[Key::Char('p')],
+        label: "p",
+        action: Action::TogglePreview,
+        hint: "preview",
+        help: "Show or hide the preview image.",
+        in_footer: true,
+    },
+    Binding {
+        keys: &[Key::Char('l')],
+        label: "l",
+        action: Action::ToggleLog,
+        hint: "log",
+        help: "Show or hide the event log.",
+        in_footer: true,
+    },
+    Binding {
+        keys: &[Key::Char('?')],
+        label: "?",
+        action: Action::Help,
+        hint: "help",
+        help: "Show this help.",
+        in_footer: true,
+    },
+    Binding {
+        keys: &[Key::Up, Key::Char('k')],
+        label: "↑/k",
+        action: Action::ScrollUp,
+        hint: "up",
+        help: "Scroll the node list (or the traceback) up.",
+        in_footer: false,
+    },
+    Binding {
+        keys: &[Key::Down, Key::Char('j')],
+        label: "↓/j",
+        action: Action::ScrollDown,
+        hint: "down",
+        help: "Scroll the node list (or the traceback) down.",
+        in_footer: false,
+    },
+    Binding {
+        keys: &[Key::PageUp],
+        label: "PgUp",
+        action: Action::PageUp,
+        hint: "page up",
+        help: "Scroll a page up.",
+        in_footer: false,
+    },
+    Binding {
+        keys: &[Key::PageDown],
+        label: "PgDn",
+        action: Action::PageDown,
+        hint: "page down",
+        help: "Scroll a page down.",
+        in_footer: false,
+    },
+    Binding {
+        keys: &[Key::Home, Key::Char('g')],
+        label: "Home/g",
+        action: Action::Top,
+        hint: "top",
+        help: "Go to the top.",
+        in_footer: false,
+    },
+    Binding {
+        keys: &[Key::End, Key::Char('G')],
+        label: "End/G",
+        action: Action::Bottom,
+        hint: "bottom",
+        help: "Go to the bottom.",
+        in_footer: false,
+    },
+    Binding {
+        keys: &[Key::Esc],
+        label: "Esc",
+        action: Action::ClosePopup,
+        hint: "close",
+        help: "Close a popup.",
+        in_footer: false,
+    },
+];
+
+pub fn action_for(key: Key) -> Option<Action> {
+    KEYMAP
+        .iter()
+        .find(|b| b.keys.contains(&key))
+        .map(|b| b.action)
+}
+
+/// Answers inside a popup; the popup's own table, shown in the popup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Yes,
+    No,
+    LeaveRunning,
+    CancelRun,
+    Stay,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerBinding {
+    pub keys: &'static [Key],
+    pub label: &'static str,
+    pub answer: Answer,
+    pub text: &'static str,
+}
+
+pub const CONFIRM_CANCEL: &[AnswerBinding] = &[
+    AnswerBinding {
+        keys: &[Key::Char('y'), Key::Char('Y'), Key::Enter, Key::Ctrl('c')],
+        label: "y",
+        answer: Answer::Yes,
+        text: "cancel the run",
+    },
+    AnswerBinding {
+        keys: &[Key::Char('n'), Key::Char('N'), Key::Esc],
+        label: "n",
+        answer: Answer::No,
+        text: "keep it running",
+    },
+];
+
+pub const CONFIRM_QUIT: &[AnswerBinding] = &[
+    AnswerBinding {
+        keys: &[Key::Char('l'), Key::Char('L')],
+        label: "l",
+        answer: Answer::LeaveRunning,
+        text: "leave it running on the server",
+    },
+    AnswerBinding {
+        keys: &[Key::Char('c'), Key::Char('C'), Key::Ctrl('c')],
+        label: "c",
+        answer: Answer::CancelRun,
+        text: "cancel it, then quit",
+    },
+    AnswerBinding {
+        keys: &[Key::Char('s'), Key::Char('S'), Key::Esc, Key::Char('q')],
+        label: "s",
+        answer: Answer::Stay,
+        text: "stay",
+    },
+];
+
+pub fn answer_for(table: &[AnswerBinding], key: Key) -> Option<Answer> {
+    table
+        .iter()
+        .find(|b| b.keys.contains(&key))
+        .map(|b| b.answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn no_key_is_bound_twice() {
+        let mut seen = HashSet::new();
+        for binding in KEYMAP {
+            for key in binding.keys {
+                assert!(seen.insert(*key), "{key:?} bound twice");
+            }
+        }
+    }
+
+    #[test]
+    fn every_binding_dispatches_to_its_action() {
+        for binding in KEYMAP {
+            for key in binding.keys {
+                assert_eq!(action_for(*key), Some(binding.action));
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The app: the run's state plus what the user sees and asks for. `update` is the only
+//! way it changes; it returns the effects the runtime must carry out.
+
+pub mod effect;
+pub mod event;
+pub mod keymap;
+pub mod report;
+pub mod ring;
+mod update;
+
+pub use effect::Effect;
+pub use event::{Event, Key, Signal, Stamped};
+pub use report::{LogLine, Report};
+pub use update::update;
+
+use crate::comfy::http::Rejection;
+use crate::comfy::{ClientId, FileRef, NodeId};
+use crate::job::{Job, Outcome};
+use ring::Ring;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// How many log lines the event log keeps.
+pub const LOG_CAPACITY: usize = 500;
+
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// The server as shown to the user.
+    pub server: String,
+    pub client_id: ClientId,
+    pub download: bool,
+    pub timeout: Option<Duration>,
+    /// A person is at the keyboard (TUI): the view stays when the run ends.
+    pub interactive: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    Connecting,
+    Connected,
+    Reconnecting { attempt: u32 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Popup {
+    ConfirmCancel,
+    ConfirmQuit,
+    Help,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Ui {
+    pub popup: Option<Popup>,
+    pub hide_preview: bool,
+    pub show_log: bool,
+    /// First visible row of the node list (or of the traceback when an error shows).
+    pub scroll: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedOutput {
+    pub node: NodeId,
+    pub file: FileRef,
+    pub path: PathBuf,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HistoryFetch {
+    NotYet,
+    Requested,
+    Done,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cancel {
+    None,
+    /// Sent at this time; the run should end as interrupted soon.
+    Sent {
+        at: Instant,
+    },
+}
+
+#[derive(Debug)]
+pub struct App {
+    pub job: Job,
+    pub config: AppConfig,
+    pub connection: Connection,
+    pub saved: Vec<SavedOutput>,
+    pub failed_saves: Vec<(FileRef, String)>,
+    pub rejection: Option<Rejection>,
+    /// Why the run could not go on (unreachable, lost), for the summary.
+    pub fatal: Option<String>,
+    pub log: Ring<LogLine>,
+    pub ui: Ui,
+    pub cancel: Cancel,
+    /// When the app began, and the time of the latest event (the clock for display).
+    pub started: Instant,
+    pub now: Instant,
+    /// Something visible changed since the last draw.
+    pub dirty: bool,
+    /// New reports since the face last took them (headless prints them).
+    pending_reports: Vec<LogLine>,
+    requested: HashSet<FileRef>,
+    downloads_in_flight: usize,
+    history: HistoryFetch,
+    /// After a reconnect, waiting for `/queue` and `/history` to say where the run is.
+    resyncing: bool,
+    last_queue_poll: Option<Instant>,
+    exit_requested: Option<i32>,
+}
+
+impl App {
+    pub fn new(job: Job, config: AppConfig, now: Instant) -> Self {
+        Self {
+            job,
+            config,
+            connection: Connection::Connecting,
+            saved: Vec::new(),
+            failed_saves: Vec::new(),
+            rejection: None,
+            fatal: None,
+            log: Ring::new(LOG_CAPACITY),
+            ui: Ui::default(),
+            cancel: Cancel::None,
+            started: now,
+            now,
+            dirty: true,
+            pending_reports: Vec::new(),
+            requested: HashSet::new(),
+            downloads_in_flight: 0,
+            history: HistoryFetch::NotYet,
+            resyncing: false,
+            last_queue_poll: None,
+            exit_requested: None,
+        }
+    }
+
+    /// The run is over and nothing is left to fetch or save.
+    pub fn is_settled(&self) -> bool {
+        self.job.is_finished()
+            && self.downloads_in_flight == 0
+            && self.history != HistoryFetch::Requested
+    }
+
+    pub fn user_cancelled(&self) -> bool {
+        matches!(self.cancel, Cancel::Sent { .. })
+    }
+
+    /// The process exit code for the run as it stands.
+    pub fn exit_code(&self) -> i32 {
+        if let Some(code) = self.exit_requested {
+            return code;
+        }
+        match self.job.outcome() {
+            Some(Outcome::Success) if !self.failed_saves.is_empty() => crate::exit::EXECUTION_ERROR,
+            Some(outcome) => crate::exit::for_outcome(outcome),
+            None if self.user_cancelled() => crate::exit::CANCELLED,
+            None => crate::exit::SUCCESS,
+        }
+    }
+
+    /// Takes the reports added since the last call.
+    pub fn take_reports(&mut self) -> Vec<LogLine> {
+        std::mem::take(&mut self.pending_reports)
+    }
+
+    fn report(&mut self, at: Instant, report: Report) {
+        let line = LogLine { at, report };
+        if !self.config.interactive {
+            self.pending_reports.push(line.clone());
+        }
+        self.log.push(line);
+    }
+
+    /// Time since the app started, by the latest event's clock.
+    pub fn elapsed(&self) -> Duration {
+        self.now.saturating_duration_since(self.started)
+    }
+}

@@ -1,0 +1,520 @@
+//! The pure heart of the app: one event in, state changed, effects out. No I/O, no clock.
+
+use super::keymap::{self, Action, Answer};
+use super::{
+    App, Cancel, Connection, Effect, Event, HistoryFetch, Key, Popup, Report, SavedOutput, Signal,
+    Stamped,
+};
+use crate::comfy::http::HistoryEntry;
+use crate::comfy::preview::BinaryFrame;
+use crate::comfy::ws::WsItem;
+use crate::job::{Notice, Outcome, Phase};
+use std::time::{Duration, Instant};
+
+/// How often `/queue` is asked while our prompt waits (it tells our position).
+const QUEUE_POLL: Duration = Duration::from_secs(2);
+/// How long a cancel may take to be confirmed before we stop waiting for it.
+const CANCEL_GRACE: Duration = Duration::from_secs(5);
+/// A terminal message without the final `executing null` (old servers, lost frames):
+/// after this, `/history` decides.
+const END_GRACE: Duration = Duration::from_secs(3);
+
+pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
+    let Stamped { at, event } = stamped;
+    app.now = app.now.max(at);
+    app.dirty = true;
+    let mut effects = Vec::new();
+    match event {
+        Event::Connected { reconnect } => on_connected(app, reconnect, at, &mut effects),
+        Event::Disconnected { reason, attempt } => {
+            if !app.job.is_finished() {
+                app.connection = Connection::Reconnecting { attempt };
+                if attempt <= 1 {
+                    app.report(
+                        at,
+                        Report::Warning {
+                            message: format!("connection lost: {reason}; reconnecting"),
+                        },
+                    );
+                }
+            }
+        }
+        Event::Unreachable { reason } | Event::SubmitFailed { reason } => {
+            app.fatal = Some(reason.clone());
+            app.report(at, Report::NotSubmitted { reason });
+            finish(app, Outcome::Lost, at, &mut effects);
+        }
+        Event::ServerSilent { reason } => {
+            app.fatal = Some(reason.clone());
+            app.report(
+                at,
+                Report::Warning {
+                    message: format!("server stopped answering: {reason}"),
+                },
+            );
+            finish(app, Outcome::Lost, at, &mut effects);
+        }
+        Event::Ws(item) => on_ws(app, item, at, &mut effects),
+        Event::Submitted(submitted) => {
+            let notices = app
+                .job
+                .submitted(submitted.prompt_id.clone(), submitted.number, at);
+            app.report(
+                at,
+                Report::Submitted {
+                    prompt_id: submitted.prompt_id,
+                    number: submitted.number,
+                    node_errors: submitted.node_errors,
+                },
+            );
+            for notice in notices {
+                on_notice(app, notice, at, &mut effects);
+            }
+            if app.job.phase == Phase::Queued {
+                app.last_queue_poll = Some(at);
+                effects.push(Effect::PollQueue);
+            }
+        }
+        Event::Rejected(rejection) => {
+            app.report(at, Report::Rejected(rejection.clone()));
+            app.rejection = Some(rejection);
+            finish(app, Outcome::Rejected, at, &mut effects);
+        }
+        Event::Queue(snapshot) => {
+            let position = snapshot.position(&app.job.prompt_id);
+            let was = app.job.queue_position;
+            app.job.queue_position = position;
+            if position.is_none()
+                && !app.job.is_finished()
+                && matches!(app.job.phase, Phase::Queued | Phase::Running)
+            {
+                // Not queued, not running: finished while we looked away, deleted, or lost.
+                if app.history != HistoryFetch::Requested {
+                    app.history = HistoryFetch::Requested;
+                    effects.push(Effect::FetchHistory(app.job.prompt_id.clone()));
+                }
+                app.resyncing = true;
+            } else if app.job.phase == Phase::Queued && position != was {
+                app.report(
+                    at,
+                    Report::Queued {
+                        position,
+                        remaining: app.job.queue_remaining,
+                    },
+                );
+            }
+        }
+        Event::History(entry) => on_history(app, entry, at, &mut effects),
+        Event::HistoryFailed { reason } => {
+            app.history = HistoryFetch::Done;
+            app.report(
+                at,
+                Report::Warning {
+                    message: format!("could not read the history: {reason}"),
+                },
+            );
+            app.resyncing = false;
+        }
+        Event::Saved {
+            node,
+            file,
+            path,
+            bytes,
+        } => {
+            app.downloads_in_flight = app.downloads_in_flight.saturating_sub(1);
+            app.report(
+                at,
+                Report::Output {
+                    node: node.clone(),
+                    file: file.clone(),
+                    path: Some(path.clone()),
+                    bytes: Some(bytes),
+                },
+            );
+            app.saved.push(SavedOutput {
+                node,
+                file,
+                path,
+                bytes,
+            });
+        }
+        Event::SaveFailed { node, file, reason } => {
+            app.downloads_in_flight = app.downloads_in_flight.saturating_sub(1);
+            app.report(
+                at,
+                Report::OutputFailed {
+                    node,
+                    file: file.clone(),
+                    reason: reason.clone(),
+                },
+            );
+            app.failed_saves.push((file, reason));
+        }
+        Event::CancelSent => {}
+        Event::CancelFailed { reason } => {
+            app.report(
+                at,
+                Report::Warning {
+                    message: format!("cancel failed: {reason}"),
+                },
+            );
+        }
+        Event::Key(key) => on_key(app, key, at, &mut effects),
+        Event::Resize => {}
+        Event::Tick => on_tick(app, at, &mut effects),
+        Event::Signal(Signal::Interrupt) => {
+            if app.user_cancelled() || app.job.is_finished() {
+                // A second Ctrl-C: leave at once.
+                app.exit_requested = Some(crate::exit::CANCELLED);
+                effects.push(Effect::Exit(crate::exit::CANCELLED));
+            } else {
+                request_cancel(app, at, &mut effects);
+            }
+        }
+        Event::Signal(Signal::Terminate | Signal::Hangup) => {
+            // The run goes on on the server; only this client leaves.
+            app.exit_requested = Some(crate::exit::CANCELLED);
+            effects.push(Effect::Exit(crate::exit::CANCELLED));
+        }
+    }
+    if !app.config.interactive
+        && app.is_settled()
+        && !effects.iter().any(|e| matches!(e, Effect::Exit(_)))
+    {
+        effects.push(Effect::Exit(app.exit_code()));
+    }
+    effects
+}
+
+fn on_connected(app: &mut App, reconnect: bool, at: Instant, effects: &mut Vec<Effect>) {
+    let was_reconnecting = matches!(app.connection, Connection::Reconnecting { .. });
+    app.connection = Connection::Connected;
+    if app.job.phase == Phase::Connecting {
+        app.job.submitting(at);
+        effects.push(Effect::Submit);
+    } else if (reconnect || was_reconnecting) && !app.job.is_finished() {
+        app.report(
+            at,
+            Report::Warning {
+                message: "reconnected; checking where the run is".into(),
+            },
+        );
+        // Nothing is replayed after a reconnect: ask the queue where our prompt is.
+        app.resyncing = true;
+        app.last_queue_poll = Some(at);
+        effects.push(Effect::PollQueue);
+    }
+}
+
+fn on_ws(app: &mut App, item: WsItem, at: Instant, effects: &mut Vec<Effect>) {
+    let notice = match item {
+        WsItem::Message(message) => app.job.apply(&message, at),
+        WsItem::Binary(BinaryFrame::Preview(preview)) => app.job.apply_preview(&preview, at),
+        WsItem::Binary(BinaryFrame::Text { node_id, text }) => app.job.apply_text(&node_id, &text),
+        WsItem::Binary(BinaryFrame::Unknown { .. }) => None,
+        WsItem::Malformed(reason) => {
+            app.report(
+                at,
+                Report::Warning {
+                    message: format!("ignored a bad frame: {reason}"),
+                },
+            );
+            None
+        }
+    };
+    if let Some(notice) = notice {
+        on_notice(app, notice, at, effects);
+    }
+}
+
+fn on_notice(app: &mut App, notice: Notice, at: Instant, effects: &mut Vec<Effect>) {
+    let report = match notice {
+        Notice::Started => Report::Started,
+        Notice::Cached(nodes) => Report::Cached { nodes },
+        Notice::NodeStarted(node) => Report::Executing { node },
+        Notice::Progress { node, value, max } => Report::Progress { node, value, max },
+        Notice::Preview {
+            node,
+            format,
+            bytes,
+        } => Report::Preview {
+            node,
+            format,
+            bytes,
+        },
+        Notice::Outputs { node, output } => {
+            for text in &output.texts {
+                app.report(
+                    at,
+                    Report::Text {
+                        node: node.clone(),
+                        text: text.clone(),
+                    },
+                );
+            }
+            for file in output.files {
+                request_download(app, node.clone(), file, at, effects);
+            }
+            return;
+        }
+        Notice::Text { .. } => return,
+        Notice::Blocked { node, message } => Report::Warning {
+            message: format!(
+                "node {} blocked: {message}",
+                node.map(|n| n.to_string()).unwrap_or_default()
+            ),
+        },
+        Notice::Failed(error) => Report::Error(error),
+        Notice::Interrupted { node } => Report::Interrupted { node },
+        Notice::Finished(outcome) => {
+            on_finished(app, outcome, effects);
+            return;
+        }
+    };
+    app.report(at, report);
+}
+
+fn request_download(
+    app: &mut App,
+    node: crate::comfy::NodeId,
+    file: crate::comfy::FileRef,
+    at: Instant,
+    effects: &mut Vec<Effect>,
+) {
+    if !app.requested.insert(file.clone()) {
+        return;
+    }
+    if app.config.download {
+        app.downloads_in_flight += 1;
+        effects.push(Effect::Download { node, file });
+    } else {
+        app.report(
+            at,
+            Report::Output {
+                node,
+                file,
+                path: None,
+                bytes: None,
+            },
+        );
+    }
+}
+
+/// The run ended by the server's word: fetch the history so that nothing announced
+/// only there (cached runs, lost `executed` frames) goes unsaved.
+fn on_finished(app: &mut App, outcome: Outcome, effects: &mut Vec<Effect>) {
+    app.ui.popup = app.ui.popup.filter(|p| *p == Popup::Help);
+    let wants_history = matches!(
+        outcome,
+        Outcome::Success | Outcome::Error | Outcome::Interrupted
+    );
+    if wants_history && app.config.download && app.history == HistoryFetch::NotYet {
+        app.history = HistoryFetch::Requested;
+        effects.push(Effect::FetchHistory(app.job.prompt_id.clone()));
+    }
+}
+
+fn finish(app: &mut App, outcome: Outcome, at: Instant, effects: &mut Vec<Effect>) {
+    if let Some(Notice::Finished(outcome)) = app.job.finish(outcome, at) {
+        on_finished(app, outcome, effects);
+    }
+}
+
+fn on_history(app: &mut App, entry: Option<HistoryEntry>, at: Instant, effects: &mut Vec<Effect>) {
+    app.history = HistoryFetch::Done;
+    let resyncing = std::mem::take(&mut app.resyncing);
+    match entry {
+        Some(entry) => {
+            if !app.job.is_finished() {
+                let outcome = if entry.status_str == "success" {
+                    Outcome::Success
+                } else if entry.last_message.as_deref() == Some("execution_interrupted") {
+                    Outcome::Interrupted
+                } else {
+                    Outcome::Error
+                };
+                if outcome == Outcome::Interrupted {
+                    app.report(at, Report::Interrupted { node: None });
+                }
+                // Already fetched: `finish` must not ask again.
+                app.history = HistoryFetch::Done;
+                let _ = app.job.finish(outcome, at);
+            }
+            for (node, file) in entry.files() {
+                request_download(app, node.clone(), file.clone(), at, effects);
+            }
+        }
+        None if resyncing && !app.job.is_finished() => {
+            if app.user_cancelled() && app.job.phase == Phase::Queued {
+                // Deleted from the queue at our request: it never ran.
+                app.report(at, Report::Interrupted { node: None });
+                let _ = app.job.finish(Outcome::Interrupted, at);
+            } else {
+                let message = "the server no longer knows this prompt (it restarted or the prompt was removed)".to_owned();
+                app.fatal = Some(message.clone());
+                app.report(at, Report::Warning { message });
+                let _ = app.job.finish(Outcome::Lost, at);
+            }
+        }
+        None => {}
+    }
+}
+
+fn on_tick(app: &mut App, at: Instant, effects: &mut Vec<Effect>) {
+    if app.job.is_finished() {
+        return;
+    }
+    if let Some(timeout) = app.config.timeout {
+        if at.saturating_duration_since(app.started) >= timeout {
+            app.fatal = Some(format!(
+                "timed out after {}",
+                humantime::format_duration(timeout)
+            ));
+            send_cancel(app, effects);
+            finish(app, Outcome::Timeout, at, effects);
+            return;
+        }
+    }
+    if let Cancel::Sent { at: sent } = app.cancel {
+        if at.saturating_duration_since(sent) >= CANCEL_GRACE {
+            app.report(
+                at,
+                Report::Warning {
+                    message: "no confirmation of the cancel from the server; leaving".into(),
+                },
+            );
+            finish(app, Outcome::Interrupted, at, effects);
+            return;
+        }
+    }
+    if app.job.awaiting_end().is_some() && app.history == HistoryFetch::NotYet {
+        let waited = app
+            .job
+            .finished_at
+            .or(app.job.started_at)
+            .map_or(Duration::ZERO, |t| at.saturating_duration_since(t));
+        if waited >= END_GRACE {
+            app.resyncing = true;
+            app.history = HistoryFetch::Requested;
+            effects.push(Effect::FetchHistory(app.job.prompt_id.clone()));
+        }
+    }
+    let due = app
+        .last_queue_poll
+        .is_none_or(|t| at.saturating_duration_since(t) >= QUEUE_POLL);
+    if app.job.phase == Phase::Queued && due && app.connection == Connection::Connected {
+        app.last_queue_poll = Some(at);
+        effects.push(Effect::PollQueue);
+    }
+}
+
+/// Sends the cancel that fits the phase: a queue delete while pending, else an interrupt.
+fn send_cancel(app: &mut App, effects: &mut Vec<Effect>) {
+    let id = app.job.prompt_id.clone();
+    match app.job.phase {
+        Phase::Connecting => {}
+        Phase::Submitting | Phase::Queued => {
+            effects.push(Effect::DeleteFromQueue(id));
+            effects.push(Effect::PollQueue);
+        }
+        Phase::Running => effects.push(Effect::Interrupt(id)),
+        Phase::Finished(_) => {}
+    }
+}
+
+fn request_cancel(app: &mut App, at: Instant, effects: &mut Vec<Effect>) {
+    if app.job.is_finished() || app.user_cancelled() {
+        return;
+    }
+    app.report(
+        at,
+        Report::Warning {
+            message: "cancelling".into(),
+        },
+    );
+    if app.job.phase == Phase::Connecting {
+        // Nothing was submitted: nothing to cancel on the server.
+        app.cancel = Cancel::Sent { at };
+        finish(app, Outcome::Interrupted, at, effects);
+        return;
+    }
+    app.cancel = Cancel::Sent { at };
+    send_cancel(app, effects);
+}
+
+fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Effect>) {
+    match app.ui.popup {
+        Some(Popup::ConfirmCancel) => {
+            match keymap::answer_for(keymap::CONFIRM_CANCEL, key) {
+                Some(Answer::Yes) => {
+                    app.ui.popup = None;
+                    request_cancel(app, at, effects);
+                }
+                Some(_) => app.ui.popup = None,
+                None => {}
+            }
+            return;
+        }
+        Some(Popup::ConfirmQuit) => {
+            match keymap::answer_for(keymap::CONFIRM_QUIT, key) {
+                Some(Answer::LeaveRunning) => {
+                    app.ui.popup = None;
+                    app.exit_requested = Some(crate::exit::SUCCESS);
+                    effects.push(Effect::Exit(crate::exit::SUCCESS));
+                }
+                Some(Answer::CancelRun) => {
+                    app.ui.popup = None;
+                    request_cancel(app, at, effects);
+                }
+                Some(_) => app.ui.popup = None,
+                None => {}
+            }
+            return;
+        }
+        Some(Popup::Help) => {
+            if matches!(key, Key::Esc | Key::Char('?') | Key::Char('q')) {
+                app.ui.popup = None;
+            }
+            return;
+        }
+        None => {}
+    }
+    let Some(action) = keymap::action_for(key) else {
+        return;
+    };
+    match action {
+        Action::Cancel => {
+            if app.job.is_finished() {
+                if key == Key::Ctrl('c') {
+                    quit(app, effects);
+                }
+            } else if !app.user_cancelled() {
+                app.ui.popup = Some(Popup::ConfirmCancel);
+            }
+        }
+        Action::Quit => {
+            if app.job.is_finished() || app.user_cancelled() && app.job.phase == Phase::Connecting {
+                quit(app, effects);
+            } else {
+                app.ui.popup = Some(Popup::ConfirmQuit);
+            }
+        }
+        Action::TogglePreview => app.ui.hide_preview = !app.ui.hide_preview,
+        Action::ToggleLog => app.ui.show_log = !app.ui.show_log,
+        Action::Help => app.ui.popup = Some(Popup::Help),
+        Action::ScrollUp => app.ui.scroll = app.ui.scroll.saturating_sub(1),
+        Action::ScrollDown => app.ui.scroll = app.ui.scroll.saturating_add(1),
+        Action::PageUp => app.ui.scroll = app.ui.scroll.saturating_sub(10),
+        Action::PageDown => app.ui.scroll = app.ui.scroll.saturating_add(10),
+        Action::Top => app.ui.scroll = 0,
+        Action::Bottom => app.ui.scroll = usize::MAX / 2,
+        Action::ClosePopup => {}
+    }
+}
+
+fn quit(app: &mut App, effects: &mut Vec<Effect>) {
+    effects.push(Effect::Exit(app.exit_code()));
+}
+
+#[cfg(test)]
+mod tests;

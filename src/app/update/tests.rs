@@ -1,0 +1,314 @@
+use super::*;
+use crate::app::{AppConfig, Key};
+use crate::comfy::http::Submitted;
+use crate::comfy::messages::ServerMessage;
+use crate::comfy::{ClientId, PromptId, Workflow};
+use crate::job::Job;
+use std::path::Path;
+
+const PROMPT: &str = "5f0c6a62-8f2b-4c39-9a3e-0d1f7c1e2a11";
+
+fn app(interactive: bool) -> (App, Instant) {
+    let workflow = Workflow::parse(
+        r#"{"1": {"class_type": "KSampler", "inputs": {"steps": 3}},
+            "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0]}}}"#,
+        Path::new("w.json"),
+    )
+    .expect("workflow");
+    let t0 = Instant::now();
+    let config = AppConfig {
+        server: "http://127.0.0.1:1".into(),
+        client_id: ClientId::from("c"),
+        download: true,
+        timeout: None,
+        interactive,
+    };
+    (
+        App::new(Job::new(&workflow, PromptId::from(PROMPT)), config, t0),
+        t0,
+    )
+}
+
+fn send(app: &mut App, at: Instant, event: Event) -> Vec<Effect> {
+    update(app, Stamped::new(at, event))
+}
+
+fn message(app: &mut App, at: Instant, text: &str) -> Vec<Effect> {
+    let text = text.replace("PID", PROMPT);
+    send(
+        app,
+        at,
+        Event::Ws(WsItem::Message(
+            ServerMessage::parse(&text).expect("message"),
+        )),
+    )
+}
+
+fn submitted(app: &mut App, at: Instant) {
+    assert_eq!(
+        send(app, at, Event::Connected { reconnect: false }),
+        vec![Effect::Submit]
+    );
+    send(
+        app,
+        at,
+        Event::Submitted(Submitted {
+            prompt_id: PromptId::from(PROMPT),
+            number: 1.0,
+            node_errors: vec![],
+        }),
+    );
+}
+
+fn running(app: &mut App, at: Instant) {
+    submitted(app, at);
+    message(
+        app,
+        at,
+        r#"{"type":"execution_start","data":{"prompt_id":"PID"}}"#,
+    );
+    message(
+        app,
+        at,
+        r#"{"type":"executing","data":{"node":"1","prompt_id":"PID"}}"#,
+    );
+}
+
+#[test]
+fn c_then_y_interrupts_our_prompt() {
+    let (mut app, t0) = app(true);
+    running(&mut app, t0);
+    assert!(send(&mut app, t0, Event::Key(Key::Char('c'))).is_empty());
+    assert_eq!(app.ui.popup, Some(Popup::ConfirmCancel));
+    let effects = send(&mut app, t0, Event::Key(Key::Char('y')));
+    assert_eq!(effects, vec![Effect::Interrupt(PromptId::from(PROMPT))]);
+    assert_eq!(app.ui.popup, None);
+}
+
+#[test]
+fn c_then_n_keeps_running() {
+    let (mut app, t0) = app(true);
+    running(&mut app, t0);
+    send(&mut app, t0, Event::Key(Key::Char('c')));
+    assert!(send(&mut app, t0, Event::Key(Key::Char('n'))).is_empty());
+    assert_eq!(app.ui.popup, None);
+    assert!(!app.user_cancelled());
+}
+
+#[test]
+fn cancel_while_queued_deletes_from_the_queue() {
+    let (mut app, t0) = app(true);
+    submitted(&mut app, t0);
+    send(&mut app, t0, Event::Key(Key::Ctrl('c')));
+    let effects = send(&mut app, t0, Event::Key(Key::Char('y')));
+    assert_eq!(
+        effects,
+        vec![
+            Effect::DeleteFromQueue(PromptId::from(PROMPT)),
+            Effect::PollQueue
+        ]
+    );
+}
+
+#[test]
+fn q_while_running_asks_and_can_leave_the_run_going() {
+    let (mut app, t0) = app(true);
+    running(&mut app, t0);
+    assert!(send(&mut app, t0, Event::Key(Key::Char('q'))).is_empty());
+    assert_eq!(app.ui.popup, Some(Popup::ConfirmQuit));
+    let effects = send(&mut app, t0, Event::Key(Key::Char('l')));
+    assert_eq!(effects, vec![Effect::Exit(0)]);
+}
+
+#[test]
+fn q_then_cancel_sends_the_interrupt() {
+    let (mut app, t0) = app(true);
+    running(&mut app, t0);
+    send(&mut app, t0, Event::Key(Key::Char('q')));
+    let effects = send(&mut app, t0, Event::Key(Key::Char('c')));
+    assert_eq!(effects, vec![Effect::Interrupt(PromptId::from(PROMPT))]);
+}
+
+#[test]
+fn q_after_the_run_quits_with_its_exit_code() {
+    let (mut app, t0) = app(true);
+    running(&mut app, t0);
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"execution_error","data":{"prompt_id":"PID","node_id":"1","node_type":"KSampler","exception_message":"boom","exception_type":"RuntimeError","traceback":[],"timestamp":1}}"#,
+    );
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"executing","data":{"node":null,"prompt_id":"PID"}}"#,
+    );
+    let effects = send(&mut app, t0, Event::Key(Key::Char('q')));
+    assert_eq!(effects, vec![Effect::Exit(crate::exit::EXECUTION_ERROR)]);
+}
+
+#[test]
+fn executed_outputs_are_downloaded_and_the_history_is_read_at_the_end() {
+    let (mut app, t0) = app(false);
+    running(&mut app, t0);
+    let effects = message(
+        &mut app,
+        t0,
+        r#"{"type":"executed","data":{"node":"2","display_node":"2","output":{"images":[{"filename":"a.png","subfolder":"","type":"output"}]},"prompt_id":"PID"}}"#,
+    );
+    assert!(matches!(&effects[..], [Effect::Download { file, .. }] if file.filename == "a.png"));
+    let effects = message(
+        &mut app,
+        t0,
+        r#"{"type":"executing","data":{"node":null,"prompt_id":"PID"}}"#,
+    );
+    assert_eq!(effects, vec![Effect::FetchHistory(PromptId::from(PROMPT))]);
+    assert!(
+        !app.is_settled(),
+        "a download and the history are outstanding"
+    );
+}
+
+#[test]
+fn a_headless_run_exits_once_everything_is_saved() {
+    let (mut app, t0) = app(false);
+    running(&mut app, t0);
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"executing","data":{"node":null,"prompt_id":"PID"}}"#,
+    );
+    let entry = HistoryEntry {
+        outputs: vec![(
+            crate::comfy::NodeId::from("2"),
+            crate::comfy::NodeOutput {
+                files: vec![crate::comfy::FileRef {
+                    media: "images".into(),
+                    filename: "cached.png".into(),
+                    subfolder: String::new(),
+                    folder_type: "output".into(),
+                }],
+                texts: vec![],
+            },
+        )],
+        status_str: "success".into(),
+        completed: true,
+        last_message: Some("execution_success".into()),
+    };
+    let effects = send(&mut app, t0, Event::History(Some(entry)));
+    assert!(
+        matches!(&effects[..], [Effect::Download { file, .. }] if file.filename == "cached.png")
+    );
+    let effects = send(
+        &mut app,
+        t0,
+        Event::Saved {
+            node: "2".into(),
+            file: crate::comfy::FileRef {
+                media: "images".into(),
+                filename: "cached.png".into(),
+                subfolder: String::new(),
+                folder_type: "output".into(),
+            },
+            path: "out/cached.png".into(),
+            bytes: 10,
+        },
+    );
+    assert_eq!(effects, vec![Effect::Exit(0)]);
+}
+
+#[test]
+fn headless_ctrl_c_cancels_then_a_second_one_leaves() {
+    let (mut app, t0) = app(false);
+    running(&mut app, t0);
+    let effects = send(&mut app, t0, Event::Signal(Signal::Interrupt));
+    assert_eq!(effects, vec![Effect::Interrupt(PromptId::from(PROMPT))]);
+    let effects = send(&mut app, t0, Event::Signal(Signal::Interrupt));
+    assert_eq!(effects, vec![Effect::Exit(crate::exit::CANCELLED)]);
+}
+
+#[test]
+fn an_unconfirmed_cancel_gives_up_after_the_grace_period() {
+    let (mut app, t0) = app(false);
+    running(&mut app, t0);
+    send(&mut app, t0, Event::Signal(Signal::Interrupt));
+    assert!(send(&mut app, t0 + Duration::from_secs(1), Event::Tick).is_empty());
+    let effects = send(&mut app, t0 + Duration::from_secs(6), Event::Tick);
+    // Outputs saved before the interrupt are still fetched.
+    assert_eq!(effects, vec![Effect::FetchHistory(PromptId::from(PROMPT))]);
+    let effects = send(&mut app, t0 + Duration::from_secs(6), Event::History(None));
+    assert_eq!(effects, vec![Effect::Exit(crate::exit::CANCELLED)]);
+}
+
+#[test]
+fn a_rejection_exits_3() {
+    let (mut app, t0) = app(false);
+    send(&mut app, t0, Event::Connected { reconnect: false });
+    let effects = send(&mut app, t0, Event::Rejected(Default::default()));
+    assert_eq!(effects, vec![Effect::Exit(crate::exit::REJECTED)]);
+}
+
+#[test]
+fn timeout_cancels_and_exits_4() {
+    let (mut app, t0) = app(false);
+    app.config.timeout = Some(Duration::from_secs(10));
+    running(&mut app, t0);
+    let effects = send(&mut app, t0 + Duration::from_secs(11), Event::Tick);
+    assert_eq!(effects[0], Effect::Interrupt(PromptId::from(PROMPT)));
+    assert_eq!(
+        effects.last(),
+        Some(&Effect::Exit(crate::exit::UNREACHABLE))
+    );
+}
+
+#[test]
+fn a_reconnect_resyncs_and_a_forgotten_prompt_is_lost() {
+    let (mut app, t0) = app(false);
+    running(&mut app, t0);
+    send(
+        &mut app,
+        t0,
+        Event::Disconnected {
+            reason: "reset".into(),
+            attempt: 1,
+        },
+    );
+    assert_eq!(
+        send(&mut app, t0, Event::Connected { reconnect: true }),
+        vec![Effect::PollQueue]
+    );
+    let effects = send(&mut app, t0, Event::Queue(Default::default()));
+    assert_eq!(effects, vec![Effect::FetchHistory(PromptId::from(PROMPT))]);
+    let effects = send(&mut app, t0, Event::History(None));
+    assert_eq!(effects, vec![Effect::Exit(crate::exit::UNREACHABLE)]);
+    assert_eq!(app.job.outcome(), Some(Outcome::Lost));
+}
+
+#[test]
+fn every_keymap_action_is_reachable() {
+    for binding in keymap::KEYMAP {
+        let (mut app, t0) = app(true);
+        running(&mut app, t0);
+        app.ui.scroll = 5;
+        send(&mut app, t0, Event::Key(binding.keys[0]));
+        let changed = match binding.action {
+            Action::Cancel => app.ui.popup == Some(Popup::ConfirmCancel),
+            Action::Quit => app.ui.popup == Some(Popup::ConfirmQuit),
+            Action::TogglePreview => app.ui.hide_preview,
+            Action::ToggleLog => app.ui.show_log,
+            Action::Help => app.ui.popup == Some(Popup::Help),
+            Action::ScrollUp => app.ui.scroll == 4,
+            Action::ScrollDown => app.ui.scroll == 6,
+            Action::PageUp => app.ui.scroll == 0,
+            Action::PageDown => app.ui.scroll == 15,
+            Action::Top => app.ui.scroll == 0,
+            Action::Bottom => app.ui.scroll > 1000,
+            Action::ClosePopup => {
+                app.ui.popup = Some(Popup::Help);
+                send(&mut app, t0, Event::Key(binding.keys[0]));
+                app.ui.popup.is_none()
+            }
+        };
+        assert!(changed, "{:?} via {:?}", binding.action, binding.keys[0]);
+    }
+}
