@@ -4,7 +4,11 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "comfy-tui", version, about = "Run ComfyUI workflows from a terminal and watch them live")]
+#[command(
+    name = "comfy-tui",
+    version,
+    about = "Run ComfyUI workflows from a terminal and watch them live"
+)]
 pub struct Cli {
     /// Write diagnostic logs to this file (never to the screen).
     #[arg(long, global = true, env = "COMFY_TUI_LOG_FILE", value_name = "PATH")]

@@ -46,7 +46,8 @@ impl<W: Write> Printer<W> {
     pub fn print(&mut self, line: LogLine) -> std::io::Result<()> {
         if let Report::Progress { node, value, max } = &line.report {
             let last = self.last_progress.get(node.as_str());
-            let due = last.is_none_or(|t| line.at.saturating_duration_since(*t) >= PROGRESS_INTERVAL);
+            let due =
+                last.is_none_or(|t| line.at.saturating_duration_since(*t) >= PROGRESS_INTERVAL);
             let same_node_held = matches!(&self.held, Some(LogLine { report: Report::Progress { node: held, .. }, .. }) if held == node);
             if !same_node_held {
                 self.flush_held()?;
@@ -131,7 +132,11 @@ fn node_errors_json(errors: &[NodeError]) -> Value {
 /// One report as a JSON object (without the schema stamp).
 pub fn report_json(report: &Report) -> Value {
     match report {
-        Report::Submitted { prompt_id, number, node_errors } => {
+        Report::Submitted {
+            prompt_id,
+            number,
+            node_errors,
+        } => {
             let mut v = json!({"event": "submitted", "prompt_id": prompt_id, "number": number});
             if !node_errors.is_empty() {
                 v["node_errors"] = node_errors_json(node_errors);
@@ -144,7 +149,10 @@ pub fn report_json(report: &Report) -> Value {
             "node_errors": node_errors_json(&r.node_errors),
         }),
         Report::NotSubmitted { reason } => json!({"event": "not_submitted", "reason": reason}),
-        Report::Queued { position, remaining } => {
+        Report::Queued {
+            position,
+            remaining,
+        } => {
             json!({"event": "queued", "position": position, "queue_remaining": remaining})
         }
         Report::Started => json!({"event": "started"}),
@@ -153,10 +161,19 @@ pub fn report_json(report: &Report) -> Value {
         Report::Progress { node, value, max } => {
             json!({"event": "progress", "node": node, "value": value, "max": max})
         }
-        Report::Preview { node, format, bytes } => {
+        Report::Preview {
+            node,
+            format,
+            bytes,
+        } => {
             json!({"event": "preview", "node": node, "format": format.name(), "bytes": bytes})
         }
-        Report::Output { node, file, path, bytes } => json!({
+        Report::Output {
+            node,
+            file,
+            path,
+            bytes,
+        } => json!({
             "event": "output", "node": node, "path": path, "bytes": bytes,
             "filename": file.filename, "subfolder": file.subfolder, "type": file.folder_type,
         }),
@@ -185,10 +202,22 @@ fn fmt_number(value: f64) -> String {
 pub fn report_plain(report: &Report) -> String {
     let s = |t: &str| sanitize(t).into_owned();
     match report {
-        Report::Submitted { prompt_id, number, node_errors } => {
-            let mut line = format!("submitted prompt {} (queue number {})", s(prompt_id.as_str()), fmt_number(*number));
+        Report::Submitted {
+            prompt_id,
+            number,
+            node_errors,
+        } => {
+            let mut line = format!(
+                "submitted prompt {} (queue number {})",
+                s(prompt_id.as_str()),
+                fmt_number(*number)
+            );
             for e in node_errors {
-                line.push_str(&format!("\n  warning: node {} ({}) will not run", s(e.node_id.as_str()), s(&e.class_type)));
+                line.push_str(&format!(
+                    "\n  warning: node {} ({}) will not run",
+                    s(e.node_id.as_str()),
+                    s(&e.class_type)
+                ));
             }
             line
         }
@@ -199,20 +228,31 @@ pub fn report_plain(report: &Report) -> String {
             }
             for node in &r.node_errors {
                 for e in &node.errors {
-                    let input = e.input_name.as_deref().map(|i| format!(" input {}", s(i))).unwrap_or_default();
+                    let input = e
+                        .input_name
+                        .as_deref()
+                        .map(|i| format!(" input {}", s(i)))
+                        .unwrap_or_default();
                     line.push_str(&format!(
                         "\n  node {} ({}){input}: {}{}",
                         s(node.node_id.as_str()),
                         s(&node.class_type),
                         s(&e.message),
-                        if e.details.is_empty() { String::new() } else { format!(" [{}]", s(&e.details)) }
+                        if e.details.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" [{}]", s(&e.details))
+                        }
                     ));
                 }
             }
             line
         }
         Report::NotSubmitted { reason } => format!("not submitted: {}", s(reason)),
-        Report::Queued { position, remaining } => match position {
+        Report::Queued {
+            position,
+            remaining,
+        } => match position {
             Some(p) => format!("queued: {p} ahead"),
             None => format!("queued ({} in the server's queue)", remaining.unwrap_or(0)),
         },
@@ -220,24 +260,48 @@ pub fn report_plain(report: &Report) -> String {
         Report::Cached { nodes } if nodes.is_empty() => "nothing cached".into(),
         Report::Cached { nodes } => format!(
             "cached: {}",
-            nodes.iter().map(|n| s(n.as_str())).collect::<Vec<_>>().join(", ")
+            nodes
+                .iter()
+                .map(|n| s(n.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Report::Executing { node } => format!("node {} running", s(node.as_str())),
         Report::Progress { node, value, max } => {
-            format!("node {} {}/{}", s(node.as_str()), fmt_number(*value), fmt_number(*max))
+            format!(
+                "node {} {}/{}",
+                s(node.as_str()),
+                fmt_number(*value),
+                fmt_number(*max)
+            )
         }
-        Report::Preview { node, format, bytes } => format!(
+        Report::Preview {
+            node,
+            format,
+            bytes,
+        } => format!(
             "preview {} from node {} ({bytes} bytes)",
             format.name(),
-            node.as_ref().map(|n| s(n.as_str())).unwrap_or_else(|| "?".into())
+            node.as_ref()
+                .map(|n| s(n.as_str()))
+                .unwrap_or_else(|| "?".into())
         ),
-        Report::Output { node, file, path, bytes } => match (path, bytes) {
+        Report::Output {
+            node,
+            file,
+            path,
+            bytes,
+        } => match (path, bytes) {
             (Some(path), Some(bytes)) => format!(
                 "saved {} ({bytes} bytes) from node {}",
                 s(&path.display().to_string()),
                 s(node.as_str())
             ),
-            _ => format!("output {} from node {} (not downloaded)", s(&file.filename), s(node.as_str())),
+            _ => format!(
+                "output {} from node {} (not downloaded)",
+                s(&file.filename),
+                s(node.as_str())
+            ),
         },
         Report::OutputFailed { node, file, reason } => format!(
             "could not save {} from node {}: {}",
@@ -249,7 +313,10 @@ pub fn report_plain(report: &Report) -> String {
         Report::Error(e) => {
             let mut line = format!(
                 "error in node {} ({}): {}: {}",
-                e.node_id.as_ref().map(|n| s(n.as_str())).unwrap_or_else(|| "?".into()),
+                e.node_id
+                    .as_ref()
+                    .map(|n| s(n.as_str()))
+                    .unwrap_or_else(|| "?".into()),
                 s(&e.node_type),
                 s(&e.exception_type),
                 s(&e.message)
@@ -340,4 +407,3 @@ pub async fn run(mut runtime: Runtime, mut app: App, format: Format, out: impl W
     runtime.shutdown();
     code
 }
-

@@ -59,7 +59,8 @@ pub fn prepare(args: &RunArgs, face: Face) -> Result<Prepared, UsageError> {
             })?),
         };
         // The range the ComfyUI editor draws random seeds from.
-        let count = workflow.apply_seed(|| fixed.unwrap_or_else(|| rand::random_range(0..=(1u64 << 50))));
+        let count =
+            workflow.apply_seed(|| fixed.unwrap_or_else(|| rand::random_range(0..=(1u64 << 50))));
         if count == 0 {
             return Err(UsageError(format!(
                 "--seed: workflow {} has no seed or noise_seed input to set",
@@ -70,7 +71,9 @@ pub fn prepare(args: &RunArgs, face: Face) -> Result<Prepared, UsageError> {
     let server = ServerUrl::parse(&args.server).map_err(|e| usage(&e))?;
     let headers = parse_headers(&args.headers).map_err(|e| usage(&e))?;
     let client_id = match &args.client_id {
-        Some(id) if id.trim().is_empty() => return Err(UsageError("--client-id must not be empty".into())),
+        Some(id) if id.trim().is_empty() => {
+            return Err(UsageError("--client-id must not be empty".into()));
+        }
         Some(id) => ClientId::from(id.as_str()),
         None => ClientId::random(),
     };
@@ -107,7 +110,12 @@ fn absolute(path: &std::path::Path) -> PathBuf {
 
 /// Builds the app and its runtime for a prepared run.
 pub fn assemble(prepared: Prepared, interactive: bool) -> (Runtime, App) {
-    let Prepared { workflow, context, timeout, download } = prepared;
+    let Prepared {
+        workflow,
+        context,
+        timeout,
+        download,
+    } = prepared;
     let job = Job::new(&workflow, context.prompt_id.clone());
     let config = AppConfig {
         server: context.server.as_str().to_owned(),

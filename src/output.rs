@@ -69,12 +69,18 @@ pub fn safe_component(name: &str) -> String {
         .collect();
     // Leading dots would make `..` or hidden files; trailing dots and spaces vanish on
     // Windows and could alias another name.
-    let trimmed = out.trim_start_matches(['.', ' ']).trim_end_matches(['.', ' ']);
+    let trimmed = out
+        .trim_start_matches(['.', ' '])
+        .trim_end_matches(['.', ' ']);
     out = trimmed.to_owned();
     if out.is_empty() {
         out = "output".to_owned();
     }
-    let stem = out.split('.').next().unwrap_or_default().to_ascii_lowercase();
+    let stem = out
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     if RESERVED.contains(&stem.as_str()) {
         out.insert(0, '_');
     }
@@ -110,11 +116,7 @@ pub fn local_name(file: &FileRef) -> String {
         .map(safe_component)
         .collect();
     // Only the base name counts, as on the server (`/view` drops directory parts).
-    let base = file
-        .filename
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or_default();
+    let base = file.filename.rsplit(['/', '\\']).next().unwrap_or_default();
     parts.push(safe_component(base));
     safe_component(&parts.join("_"))
 }
@@ -151,10 +153,8 @@ pub async fn download(
         .tempfile_in(dir)
         .map_err(disk)?;
     let (std_file, temp_path) = temp.into_parts();
-    let mut writer = tokio::io::BufWriter::with_capacity(
-        256 * 1024,
-        tokio::fs::File::from_std(std_file),
-    );
+    let mut writer =
+        tokio::io::BufWriter::with_capacity(256 * 1024, tokio::fs::File::from_std(std_file));
     let mut received: u64 = 0;
     let mut body = response.bytes_stream();
     while let Some(chunk) = body.next().await {
@@ -175,7 +175,11 @@ pub async fn download(
     let name = local_name(file);
     let mut temp_path = temp_path;
     for n in 0..10_000u32 {
-        let candidate = dir.join(if n == 0 { name.clone() } else { numbered(&name, n) });
+        let candidate = dir.join(if n == 0 {
+            name.clone()
+        } else {
+            numbered(&name, n)
+        });
         match temp_path.persist_noclobber(&candidate) {
             Ok(()) => return Ok((candidate, received)),
             Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -207,16 +211,34 @@ mod tests {
     fn hostile_names_stay_one_safe_component() {
         let long = "a".repeat(300) + ".png";
         for name in [
-            "../../x", "/etc/x", "a/b", "C:\\x", "x\u{0}y", "con", "CON.png", "..", ".", "",
-            " .. ", long.as_str(), "x\u{1b}]0;t\u{7}.png",
+            "../../x",
+            "/etc/x",
+            "a/b",
+            "C:\\x",
+            "x\u{0}y",
+            "con",
+            "CON.png",
+            "..",
+            ".",
+            "",
+            " .. ",
+            long.as_str(),
+            "x\u{1b}]0;t\u{7}.png",
         ] {
             let local = local_name(&file(name, ""));
             assert!(!local.is_empty(), "{name:?}");
             assert!(!local.contains(['/', '\\', '\0']), "{name:?} -> {local:?}");
             assert!(!local.starts_with('.'), "{name:?} -> {local:?}");
             assert!(local.len() <= MAX_NAME_BYTES, "{name:?}");
-            assert!(!local.chars().any(char::is_control), "{name:?} -> {local:?}");
-            let stem = local.split('.').next().unwrap_or_default().to_ascii_lowercase();
+            assert!(
+                !local.chars().any(char::is_control),
+                "{name:?} -> {local:?}"
+            );
+            let stem = local
+                .split('.')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
             assert!(!RESERVED.contains(&stem.as_str()), "{name:?} -> {local:?}");
             let joined = Path::new("/out").join(&local);
             assert_eq!(joined.parent(), Some(Path::new("/out")), "{name:?}");

@@ -246,7 +246,14 @@ async fn socket_task(ctx: Arc<RunContext>, tx: EventSender) {
             Ok(Ok(mut socket)) => {
                 attempt = 0;
                 last_alive = Instant::now();
-                if !send(&tx, Event::Connected { reconnect: connected_once }).await {
+                if !send(
+                    &tx,
+                    Event::Connected {
+                        reconnect: connected_once,
+                    },
+                )
+                .await
+                {
                     return;
                 }
                 connected_once = true;
@@ -269,11 +276,25 @@ async fn socket_task(ctx: Arc<RunContext>, tx: EventSender) {
             Ok(Err(error)) => {
                 attempt += 1;
                 if !connected_once && attempt >= FIRST_CONNECT_ATTEMPTS {
-                    send(&tx, Event::Unreachable { reason: error.to_string() }).await;
+                    send(
+                        &tx,
+                        Event::Unreachable {
+                            reason: error.to_string(),
+                        },
+                    )
+                    .await;
                     return;
                 }
                 if connected_once {
-                    if !send(&tx, Event::Disconnected { reason: error.to_string(), attempt }).await {
+                    if !send(
+                        &tx,
+                        Event::Disconnected {
+                            reason: error.to_string(),
+                            attempt,
+                        },
+                    )
+                    .await
+                    {
                         return;
                     }
                     if probe(&ctx).await {
@@ -284,18 +305,24 @@ async fn socket_task(ctx: Arc<RunContext>, tx: EventSender) {
             Err(_) => {
                 attempt += 1;
                 if !connected_once && attempt >= FIRST_CONNECT_ATTEMPTS {
-                    send(&tx, Event::Unreachable {
-                        reason: "the WebSocket handshake got no answer".into(),
-                    })
+                    send(
+                        &tx,
+                        Event::Unreachable {
+                            reason: "the WebSocket handshake got no answer".into(),
+                        },
+                    )
                     .await;
                     return;
                 }
             }
         }
         if connected_once && last_alive.elapsed() >= ctx.liveness.dead_after {
-            send(&tx, Event::ServerSilent {
-                reason: format!("no answer for {} s", last_alive.elapsed().as_secs()),
-            })
+            send(
+                &tx,
+                Event::ServerSilent {
+                    reason: format!("no answer for {} s", last_alive.elapsed().as_secs()),
+                },
+            )
             .await;
             return;
         }
@@ -364,4 +391,3 @@ async fn follow(
         }
     }
 }
-

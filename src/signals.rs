@@ -11,7 +11,10 @@ pub fn spawn(tx: EventSender, with_interrupt: bool) -> JoinHandle<()> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+            let (Ok(mut term), Ok(mut hup)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) else {
                 return;
             };
             loop {
@@ -23,7 +26,11 @@ pub fn spawn(tx: EventSender, with_interrupt: bool) -> JoinHandle<()> {
                         Signal::Interrupt
                     }
                 };
-                if tx.send(Stamped::new(Instant::now(), Event::Signal(which))).await.is_err() {
+                if tx
+                    .send(Stamped::new(Instant::now(), Event::Signal(which)))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -33,7 +40,14 @@ pub fn spawn(tx: EventSender, with_interrupt: bool) -> JoinHandle<()> {
             if tokio::signal::ctrl_c().await.is_err() || !with_interrupt {
                 return;
             }
-            if tx.send(Stamped::new(Instant::now(), Event::Signal(Signal::Interrupt))).await.is_err() {
+            if tx
+                .send(Stamped::new(
+                    Instant::now(),
+                    Event::Signal(Signal::Interrupt),
+                ))
+                .await
+                .is_err()
+            {
                 return;
             }
         }

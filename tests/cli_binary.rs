@@ -52,7 +52,11 @@ async fn bad_workflow_files_exit_2_naming_the_file_and_send_nothing() {
     let cases: [(&str, &str, &str); 4] = [
         ("broken.json", "{\"1\": ", "not valid JSON"),
         ("list.json", "[1, 2]", "must be a JSON object"),
-        ("ui.json", r#"{"nodes": [], "links": [], "version": 0.4}"#, "UI format"),
+        (
+            "ui.json",
+            r#"{"nodes": [], "links": [], "version": 0.4}"#,
+            "UI format",
+        ),
         ("missing.json", "", "cannot read"),
     ];
     for (name, text, problem) in cases {
@@ -69,25 +73,47 @@ async fn bad_workflow_files_exit_2_naming_the_file_and_send_nothing() {
         ])
         .await;
         assert_eq!(out.code, 2, "{name}: {}", out.stderr);
-        assert!(out.stderr.contains(name), "{name}: stderr names the file: {}", out.stderr);
+        assert!(
+            out.stderr.contains(name),
+            "{name}: stderr names the file: {}",
+            out.stderr
+        );
         assert!(out.stderr.contains(problem), "{name}: {}", out.stderr);
-        let last: Value = serde_json::from_str(out.stdout.lines().last().unwrap_or("{}")).expect("json");
+        let last: Value =
+            serde_json::from_str(out.stdout.lines().last().unwrap_or("{}")).expect("json");
         assert_eq!(last["event"], "done");
         assert_eq!(last["exit_code"], 2);
     }
     let good = dir.path().join("good.json");
     std::fs::write(&good, slow_workflow(2).to_string()).expect("write");
     let out = run_binary(&[
-        "run", good.to_str().expect("utf-8"), "--server", &sim.url(), "--set", "Nope.steps=3", "--plain",
+        "run",
+        good.to_str().expect("utf-8"),
+        "--server",
+        &sim.url(),
+        "--set",
+        "Nope.steps=3",
+        "--plain",
     ])
     .await;
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("Nope"), "{}", out.stderr);
-    let out = run_binary(&["run", good.to_str().expect("utf-8"), "--server", "ftp://x", "--plain"]).await;
+    let out = run_binary(&[
+        "run",
+        good.to_str().expect("utf-8"),
+        "--server",
+        "ftp://x",
+        "--plain",
+    ])
+    .await;
     assert_eq!(out.code, 2);
     let out = run_binary(&["run", "--bogus-flag"]).await;
     assert_eq!(out.code, 2);
-    assert!(sim.requests().is_empty(), "requests reached the server: {:?}", sim.requests());
+    assert!(
+        sim.requests().is_empty(),
+        "requests reached the server: {:?}",
+        sim.requests()
+    );
     sim.shutdown().await;
 }
 
@@ -96,11 +122,21 @@ async fn spawn_run(
     workflow: &Value,
     server: &str,
     dir: &std::path::Path,
-) -> (tokio::process::Child, tokio::io::Lines<BufReader<tokio::process::ChildStdout>>) {
+) -> (
+    tokio::process::Child,
+    tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+) {
     let path = dir.join("w.json");
     std::fs::write(&path, workflow.to_string()).expect("write");
     let mut child = binary()
-        .args(["run", path.to_str().expect("utf-8"), "--server", server, "--json", "--out"])
+        .args([
+            "run",
+            path.to_str().expect("utf-8"),
+            "--server",
+            server,
+            "--json",
+            "--out",
+        ])
         .arg(dir.join("out"))
         .stdout(Stdio::piped())
         .stdin(Stdio::null())
@@ -110,9 +146,15 @@ async fn spawn_run(
     (child, BufReader::new(stdout).lines())
 }
 
-async fn next_event(lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>, event: &str) -> Value {
+async fn next_event(
+    lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    event: &str,
+) -> Value {
     loop {
-        let line = within(lines.next_line()).await.expect("read").expect("line before exit");
+        let line = within(lines.next_line())
+            .await
+            .expect("read")
+            .expect("line before exit");
         let value: Value = serde_json::from_str(&line).expect("json line");
         if value["event"] == event {
             return value;
@@ -122,7 +164,10 @@ async fn next_event(lines: &mut tokio::io::Lines<BufReader<tokio::process::Child
 
 fn sigint(child: &tokio::process::Child) {
     let pid = child.id().expect("running").to_string();
-    let status = std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
     assert!(status.success());
 }
 
@@ -141,7 +186,10 @@ async fn ctrl_c_while_running_interrupts_our_prompt_and_exits_130() {
     assert_eq!(status.code(), Some(130));
     let interrupts = requests_to(&sim, "POST", "/interrupt");
     assert_eq!(interrupts.len(), 1);
-    assert_eq!(interrupts[0].body.as_ref().map(|b| b["prompt_id"].clone()), Some(json!(prompt_id)));
+    assert_eq!(
+        interrupts[0].body.as_ref().map(|b| b["prompt_id"].clone()),
+        Some(json!(prompt_id))
+    );
     sim.shutdown().await;
 }
 
@@ -164,9 +212,14 @@ async fn ctrl_c_while_queued_deletes_our_prompt_from_the_queue() {
     assert_eq!(within(child.wait()).await.expect("exit").code(), Some(130));
     let deletes = requests_to(&sim, "POST", "/queue");
     assert!(
-        deletes.iter().any(|r| r.body.as_ref().map(|b| b["delete"].clone()) == Some(json!([prompt_id]))),
+        deletes
+            .iter()
+            .any(|r| r.body.as_ref().map(|b| b["delete"].clone()) == Some(json!([prompt_id]))),
         "{deletes:?}"
     );
-    assert!(requests_to(&sim, "POST", "/interrupt").is_empty(), "must not interrupt someone else's prompt");
+    assert!(
+        requests_to(&sim, "POST", "/interrupt").is_empty(),
+        "must not interrupt someone else's prompt"
+    );
     sim.shutdown().await;
 }

@@ -67,7 +67,13 @@ async fn run_json(sim: &SimHandle, workflow: &Value, tweak: impl FnOnce(&mut Run
         Ok(prepared) => {
             let (runtime, app) = launch::assemble(prepared, false);
             let mut buffer = Vec::new();
-            let code = within(comfy_tui::headless::run(runtime, app, Format::Json, &mut buffer)).await;
+            let code = within(comfy_tui::headless::run(
+                runtime,
+                app,
+                Format::Json,
+                &mut buffer,
+            ))
+            .await;
             (code, buffer)
         }
         Err(e) => (comfy_tui::exit::USAGE, e.0.into_bytes()),
@@ -77,7 +83,12 @@ async fn run_json(sim: &SimHandle, workflow: &Value, tweak: impl FnOnce(&mut Run
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
         .collect();
-    Run { code, lines, out, _dir: dir }
+    Run {
+        code,
+        lines,
+        out,
+        _dir: dir,
+    }
 }
 
 fn events<'a>(run: &'a Run, name: &str) -> Vec<&'a Value> {
@@ -89,7 +100,10 @@ async fn a_successful_run_saves_every_output_byte_identical_to_view() {
     let sim = start_sim(Duration::from_millis(1)).await;
     let run = run_json(&sim, &txt2img(4), |_| {}).await;
     assert_eq!(run.code, 0, "{:#?}", run.lines);
-    assert_eq!(run.lines.first().map(|l| l["event"].clone()), Some(json!("submitted")));
+    assert_eq!(
+        run.lines.first().map(|l| l["event"].clone()),
+        Some(json!("submitted"))
+    );
     let done = run.lines.last().expect("done line");
     assert_eq!(done["event"], "done");
     assert_eq!(done["status"], "success");
@@ -97,7 +111,10 @@ async fn a_successful_run_saves_every_output_byte_identical_to_view() {
     let outputs = events(&run, "output");
     assert_eq!(outputs.len(), 4, "2 saved + 2 previews: {outputs:#?}");
     let progress = events(&run, "progress");
-    assert_eq!(progress.last().map(|p| p["value"].clone()), Some(json!(4.0)));
+    assert_eq!(
+        progress.last().map(|p| p["value"].clone()),
+        Some(json!(4.0))
+    );
     let http = reqwest::Client::new();
     for output in outputs {
         let path = PathBuf::from(output["path"].as_str().expect("saved path"));
@@ -108,7 +125,10 @@ async fn a_successful_run_saves_every_output_byte_identical_to_view() {
             http.get(format!("{}/view", sim.url()))
                 .query(&[
                     ("filename", output["filename"].as_str().unwrap_or_default()),
-                    ("subfolder", output["subfolder"].as_str().unwrap_or_default()),
+                    (
+                        "subfolder",
+                        output["subfolder"].as_str().unwrap_or_default(),
+                    ),
                     ("type", output["type"].as_str().unwrap_or_default()),
                 ])
                 .send(),
@@ -136,10 +156,15 @@ async fn a_rejected_prompt_exits_3_with_its_node_errors() {
     assert_eq!(rejected.len(), 1);
     let errors = rejected[0]["node_errors"].as_array().expect("node errors");
     assert!(
-        errors.iter().any(|e| e["node"] == "3" && e["input"] == "steps"),
+        errors
+            .iter()
+            .any(|e| e["node"] == "3" && e["input"] == "steps"),
         "{errors:#?}"
     );
-    assert_eq!(run.lines.last().map(|l| l["status"].clone()), Some(json!("rejected")));
+    assert_eq!(
+        run.lines.last().map(|l| l["status"].clone()),
+        Some(json!("rejected"))
+    );
     sim.shutdown().await;
 }
 
@@ -155,7 +180,10 @@ async fn an_execution_error_exits_1() {
     let errors = events(&run, "error");
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0]["node"], "3");
-    assert_eq!(run.lines.last().map(|l| l["status"].clone()), Some(json!("error")));
+    assert_eq!(
+        run.lines.last().map(|l| l["status"].clone()),
+        Some(json!("error"))
+    );
     sim.shutdown().await;
 }
 
@@ -178,7 +206,11 @@ async fn an_identical_rerun_is_cached_and_still_saves_outputs() {
 async fn set_and_seed_change_the_submitted_graph() {
     let sim = start_sim(Duration::from_millis(1)).await;
     let run = run_json(&sim, &txt2img(3), |a| {
-        a.sets = vec!["Sampler.steps=2".into(), "Positive.text=a dog".into(), "9.filename_prefix=\"x\"".into()];
+        a.sets = vec![
+            "Sampler.steps=2".into(),
+            "Positive.text=a dog".into(),
+            "9.filename_prefix=\"x\"".into(),
+        ];
         a.seed = Some("1234".into());
         a.no_download = true;
     })
@@ -191,7 +223,10 @@ async fn set_and_seed_change_the_submitted_graph() {
     assert_eq!(prompt["3"]["inputs"]["seed"], 1234);
     assert_eq!(prompt["6"]["inputs"]["text"], "a dog");
     assert_eq!(prompt["9"]["inputs"]["filename_prefix"], "x");
-    assert!(requests_to(&sim, "GET", "/view").is_empty(), "--no-download fetched files");
+    assert!(
+        requests_to(&sim, "GET", "/view").is_empty(),
+        "--no-download fetched files"
+    );
     assert_eq!(events(&run, "output").len(), 4);
     sim.shutdown().await;
 }
@@ -209,7 +244,13 @@ async fn an_unreachable_server_exits_4() {
     let prepared = launch::prepare(&run_args, face).expect("valid input");
     let (runtime, app) = launch::assemble(prepared, false);
     let mut buffer = Vec::new();
-    let code = within(comfy_tui::headless::run(runtime, app, Format::Json, &mut buffer)).await;
+    let code = within(comfy_tui::headless::run(
+        runtime,
+        app,
+        Format::Json,
+        &mut buffer,
+    ))
+    .await;
     assert_eq!(code, 4);
     let text = String::from_utf8(buffer).expect("utf-8");
     assert!(text.contains("not_submitted"), "{text}");

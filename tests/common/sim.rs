@@ -27,11 +27,17 @@ pub async fn start_sim_with(config: SimConfig) -> SimHandle {
     let listener = within(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .await
         .expect("loopback port");
-    within(sim::start(listener, config)).await.expect("simulator starts")
+    within(sim::start(listener, config))
+        .await
+        .expect("simulator starts")
 }
 
 /// The requests the simulator received on `route` (with or without the `/api` prefix).
-pub fn requests_to(sim: &SimHandle, method: &str, route: &str) -> Vec<comfy_tui::sim::CapturedRequest> {
+pub fn requests_to(
+    sim: &SimHandle,
+    method: &str,
+    route: &str,
+) -> Vec<comfy_tui::sim::CapturedRequest> {
     sim.requests()
         .into_iter()
         .filter(|r| r.method == method && (r.path == route || r.path == format!("/api{route}")))
