@@ -343,8 +343,13 @@ async fn object_info(State(core): State<Arc<Core>>) -> Response {
 }
 
 async fn object_info_class(State(core): State<Arc<Core>>, Path(class): Path<String>) -> Response {
-    let mut all = catalog::object_info_with_inputs(&core.dirs.input_files());
-    match all.remove(&class) {
+    let info = match catalog::class(&class) {
+        Some(_) if class == "LoadImage" => {
+            catalog::object_info_with_inputs(&core.dirs.input_files()).remove(&class)
+        }
+        other => other.cloned(),
+    };
+    match info {
         Some(info) => json_ok(Value::Object(Map::from_iter([(class, info)]))),
         None => json_ok(json!({})),
     }

@@ -156,8 +156,8 @@ fn change_marker(core: &Core, class: &str, inputs: &Map<String, Value>) -> Strin
         .unwrap_or_default()
 }
 
-/// Execution staging like ComfyUI's `ExecutionList`: output nodes first, then (depth
-/// first, in input order) the uncached nodes they need.
+/// Execution staging like ComfyUI's `ExecutionList`: each output node, then the uncached
+/// nodes it needs, found with the same stack walk (so the same order of ready nodes).
 #[derive(Default)]
 struct Plan {
     order: Vec<String>,
@@ -166,32 +166,39 @@ struct Plan {
 }
 
 impl Plan {
-    fn stage(&mut self, prompt: &Map<String, Value>, id: &str, cached: &HashSet<&String>) {
-        if self.order.iter().any(|n| n == id) {
-            return;
-        }
-        self.order.push(id.to_owned());
-        self.blockers.entry(id.to_owned()).or_default();
-        let Some(inputs) = prompt
-            .get(id)
-            .and_then(|n| n.get("inputs"))
-            .and_then(Value::as_object)
-        else {
-            return;
-        };
-        for val in inputs.values() {
-            let Some(src) = link_source(val) else {
-                continue;
-            };
-            if cached.contains(&src) || !prompt.contains_key(&src) {
+    fn stage(&mut self, prompt: &Map<String, Value>, root: &str, cached: &HashSet<&String>) {
+        let mut stack = vec![root.to_owned()];
+        let mut links = Vec::new();
+        while let Some(id) = stack.pop() {
+            if self.order.contains(&id) {
                 continue;
             }
-            self.stage(prompt, &src, cached);
-            self.blockers
-                .entry(id.to_owned())
-                .or_default()
-                .push(src.clone());
-            self.blocking.entry(src).or_default().push(id.to_owned());
+            self.order.push(id.clone());
+            self.blockers.entry(id.clone()).or_default();
+            let Some(inputs) = prompt
+                .get(&id)
+                .and_then(|n| n.get("inputs"))
+                .and_then(Value::as_object)
+            else {
+                continue;
+            };
+            for val in inputs.values() {
+                let Some(src) = link_source(val) else {
+                    continue;
+                };
+                if cached.contains(&src) || !prompt.contains_key(&src) {
+                    continue;
+                }
+                stack.push(src.clone());
+                links.push((src, id.clone()));
+            }
+        }
+        for (src, id) in links {
+            let blocked = self.blocking.entry(src.clone()).or_default();
+            if !blocked.contains(&id) {
+                blocked.push(id.clone());
+                self.blockers.entry(id).or_default().push(src);
+            }
         }
     }
 
