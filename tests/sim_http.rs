@@ -661,3 +661,64 @@ async fn feature_flags_only_count_as_first_message_and_reconnect_gets_executing(
     second.until_done(&id).await;
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn interrupt_during_a_sleep_keeps_finished_outputs() {
+    let sim = start(fast()).await;
+    let mut ws = Ws::connect(&sim, Some("part")).await;
+    let prompt = json!({
+        "1": {"class_type": "ProbeSteps", "inputs": {"steps": 3, "step_seconds": 0.05, "seed": 21, "width": 64, "height": 64, "fail_at_step": 0, "send_previews": false}},
+        "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "partial_first"}},
+        "3": {"class_type": "ProbeSleep", "inputs": {"image": ["1", 0], "seconds": 60.0}},
+        "4": {"class_type": "SaveImage", "inputs": {"images": ["3", 0], "filename_prefix": "partial_second"}},
+    });
+    let id = queue_prompt(&sim, &prompt, Some("part")).await;
+    loop {
+        let f = ws.next().await.unwrap();
+        if f.kind() == "executing" && f.data()["node"] == "3" {
+            break;
+        }
+    }
+    post_json(&sim, "/interrupt", &json!({"prompt_id": id})).await;
+    let tail = ws.until_done(&id).await;
+    let intr = tail
+        .iter()
+        .find(|f| f.kind() == "execution_interrupted")
+        .unwrap()
+        .data();
+    assert_eq!(intr["node_id"], "3");
+    assert_eq!(intr["executed"], json!(["1", "2"]));
+    let (_, h) = get_json(&sim, &format!("/history/{id}")).await;
+    assert_eq!(
+        h[&id]["outputs"]["2"]["images"][0]["filename"],
+        "partial_first_00001_.png"
+    );
+    assert_eq!(h[&id]["outputs"].as_object().unwrap().len(), 1);
+
+    // Without a client id, the interrupt is the one terminal message that is broadcast.
+    let id = queue_prompt(
+        &sim,
+        &json!({"3": prompt["3"], "4": prompt["4"], "1": prompt["1"]}),
+        None,
+    )
+    .await;
+    let mut seen = Vec::new();
+    loop {
+        let f = ws.next().await.unwrap();
+        if f.kind() == "progress_state" && f.data()["nodes"]["3"]["state"] == "running" {
+            break;
+        }
+        seen.push(f.kind());
+    }
+    within(http().post(format!("{}/interrupt", sim.url())).send())
+        .await
+        .unwrap();
+    let f = ws.until_kind("execution_interrupted").await;
+    assert_eq!(f.last().unwrap().data()["prompt_id"], id.as_str());
+    assert!(
+        !seen
+            .iter()
+            .any(|k| k == "executing" || k == "execution_start")
+    );
+    sim.shutdown().await;
+}

@@ -9,8 +9,9 @@ use tokio::sync::watch;
 /// How a simulator instance behaves. `Default` gives a well-behaved server.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
-    /// Time between two reported steps of a node with a `steps` input (default 50 ms).
-    /// Zero sends steps as fast as the sockets take them.
+    /// Time between two reported steps of a node with a `steps` input (default 50 ms;
+    /// ProbeSteps' own `step_seconds` is ignored in favour of this). Zero sends steps as
+    /// fast as the sockets take them.
     pub step_delay: Duration,
     /// Where `SaveImage` writes (`type=output`); `None` = a private temp dir that lives
     /// as long as the instance (and its restarts).

@@ -125,6 +125,18 @@ fn parse_json(body: &Bytes) -> Result<Value, Box<Response>> {
     })
 }
 
+/// Python truthiness of a JSON value (ComfyUI tests `if json_data['front']:`).
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
 /// `true` for a canonical lowercase hyphenated UUID.
 fn is_canonical_uuid(s: &str) -> bool {
     s.len() == 36
@@ -152,9 +164,7 @@ async fn post_prompt(State(core): State<Arc<Core>>, body: Bytes) -> Response {
             let mut q = core.queue();
             let n = q.counter;
             q.counter += 1;
-            let front = obj
-                .get("front")
-                .is_some_and(|f| !matches!(f, Value::Null | Value::Bool(false)));
+            let front = obj.get("front").is_some_and(truthy);
             Number::from(if front { -n } else { n })
         }
     };
