@@ -26,6 +26,8 @@ mod images;
 mod nodes;
 mod outputs;
 mod progress;
+mod pyconv;
+mod schedule;
 mod state;
 mod upload;
 mod validate;
