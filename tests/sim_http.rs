@@ -722,3 +722,37 @@ async fn interrupt_during_a_sleep_keeps_finished_outputs() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn api_ws_alias_and_origin_check() {
+    let sim = start(fast()).await;
+    let (mut ws, _) = within(tokio_tungstenite::connect_async(format!(
+        "ws://{}/api/ws?clientId=alias",
+        sim.addr()
+    )))
+    .await
+    .unwrap();
+    use futures_util::StreamExt;
+    let first = within(ws.next()).await.unwrap().unwrap();
+    assert!(first.to_text().unwrap().contains("\"sid\":\"alias\""));
+    let r = within(
+        http()
+            .get(format!("{}/queue", sim.url()))
+            .header("origin", "http://evil.example")
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403);
+    let same = format!("http://{}", sim.addr());
+    let r = within(
+        http()
+            .get(format!("{}/queue", sim.url()))
+            .header("origin", same)
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    sim.shutdown().await;
+}
