@@ -191,6 +191,28 @@ async fn identical_prompt_is_served_from_cache() {
         json!([])
     );
     assert_eq!(exec(&c)["images"][0]["filename"], "c_00002_.png");
+
+    // History is oldest first; max_items keeps the newest, offset skips the oldest.
+    let keys = |v: Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        keys(get_json(&sim, "/history").await.1),
+        [first.as_str(), &second, &third]
+    );
+    assert_eq!(
+        keys(get_json(&sim, "/history?max_items=1").await.1),
+        [third.as_str()]
+    );
+    assert_eq!(
+        keys(get_json(&sim, "/history?offset=1&max_items=1").await.1),
+        [second.as_str()]
+    );
+    post_json(&sim, "/history", &json!({"delete": [second]})).await;
+    assert_eq!(
+        keys(get_json(&sim, "/history").await.1),
+        [first.as_str(), &third]
+    );
+    post_json(&sim, "/history", &json!({"clear": true})).await;
+    assert_eq!(get_json(&sim, "/history").await.1, json!({}));
     sim.shutdown().await;
 }
 

@@ -53,6 +53,7 @@ struct Run<'a> {
 async fn execute(core: &Core, item: &QueueItem) {
     let pid = item.prompt_id.clone();
     let cid = item.client_id();
+    tracing::debug!(prompt_id = %pid, client_id = ?cid, "sim: prompt starts");
     core.clear_interrupt();
     core.set_running(Some(Running {
         prompt_id: pid.clone(),
@@ -130,6 +131,7 @@ async fn execute(core: &Core, item: &QueueItem) {
         },
         "meta": run.meta,
     });
+    tracing::debug!(prompt_id = %pid, success, "sim: prompt done");
     core.task_done(&pid, entry);
     core.set_running(None);
     core.broadcast_status().await;
