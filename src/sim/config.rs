@@ -89,7 +89,8 @@ pub struct Faults {
     /// these names (bypassing its path checks). See [`Faults::sample_hostile_filenames`].
     pub hostile_filenames: Vec<String>,
     /// Every `execution_error` carries terminal escape sequences (`ESC ]0;owned BEL`,
-    /// `ESC [2J`) in its message and traceback.
+    /// `ESC [2J`) in its message and traceback. It does not cause an error by itself:
+    /// combine it with `fail_node` or ProbeSteps' `fail_at_step` input.
     pub escape_in_errors: bool,
     /// Reproduce the real server's stale-close hazard (`ws_same_client_id_twice`): when
     /// an older socket closes it unregisters the client id even if a newer socket took it
