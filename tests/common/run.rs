@@ -45,7 +45,10 @@ impl Run {
     }
 
     pub fn events(&self, name: &str) -> Vec<Value> {
-        self.lines().into_iter().filter(|l| l["event"] == name).collect()
+        self.lines()
+            .into_iter()
+            .filter(|l| l["event"] == name)
+            .collect()
     }
 
     pub fn done(&self) -> Value {
@@ -100,7 +103,12 @@ pub async fn run_with(
         Err(e) => (comfy_tui::exit::USAGE, e.0.into_bytes()),
     };
     let text = String::from_utf8(bytes).expect("utf-8 output");
-    Run { code, text, out, dir }
+    Run {
+        code,
+        text,
+        out,
+        dir,
+    }
 }
 
 pub async fn run_json(server: &str, workflow: &Value, tweak: impl FnOnce(&mut RunArgs)) -> Run {
