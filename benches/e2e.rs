@@ -1,0 +1,423 @@
+//! End-to-end figures that users feel, measured against the built-in simulator on
+//! loopback with the release binary. Every scenario is bounded and stops by itself.
+//!
+//! `cargo bench --bench e2e` runs them all; `cargo bench --bench e2e -- NAME…` runs some
+//! (flood, startup, memory, download, idle, traffic). Scenarios that need a terminal run
+//! the TUI inside tmux and are skipped when tmux is missing.
+
+use comfy_tui::comfy::http::ComfyClient;
+use comfy_tui::comfy::{FileRef, ServerUrl};
+use comfy_tui::sim::{self, SimConfig, SimHandle};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_comfy-tui");
+
+fn main() {
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let run = |name: &str| wanted.is_empty() || wanted.iter().any(|w| w == name);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!("comfy-tui end-to-end benchmarks (release binary, simulator on 127.0.0.1)");
+    if run("flood") {
+        rt.block_on(flood());
+    }
+    if run("startup") {
+        rt.block_on(startup());
+    }
+    if run("memory") {
+        rt.block_on(memory());
+    }
+    if run("download") {
+        rt.block_on(download());
+    }
+    if run("idle") {
+        rt.block_on(idle());
+    }
+    if run("traffic") {
+        rt.block_on(traffic());
+    }
+}
+
+async fn start_sim(step_delay: Duration) -> SimHandle {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port");
+    sim::start(listener, SimConfig { step_delay, ..SimConfig::default() })
+        .await
+        .expect("simulator")
+}
+
+fn write_workflow(dir: &Path, name: &str, workflow: &Value) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, workflow.to_string()).expect("write workflow");
+    path
+}
+
+fn probe_steps(steps: u64) -> Value {
+    json!({
+        "1": {"class_type": "ProbeSteps", "inputs": {"steps": steps, "step_seconds": 0.0, "seed": 1,
+              "width": 64, "height": 64, "fail_at_step": 0, "send_previews": false}},
+        "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "flood"}}
+    })
+}
+
+fn sleeper(seconds: f64) -> Value {
+    json!({
+        "1": {"class_type": "EmptyImage", "inputs": {"width": 64, "height": 64, "batch_size": 1, "color": 0}},
+        "2": {"class_type": "ProbeSleep", "inputs": {"image": ["1", 0], "seconds": seconds}},
+        "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "idle"}}
+    })
+}
+
+/// 3. The simulator floods 100,000 progress events for one node; time from the first
+/// event to the `done` line of a headless run.
+async fn flood() {
+    let sim = start_sim(Duration::ZERO).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let workflow = write_workflow(dir.path(), "flood.json", &probe_steps(100_000));
+    let url = sim.url();
+    let out = dir.path().join("out");
+    let result = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(BIN)
+            .args(["run", workflow.to_str().expect("utf-8"), "--json", "--server", &url, "--out"])
+            .arg(&out)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut first_event = None;
+        let mut printed = 0u64;
+        let mut last_value = 0.0;
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("line");
+            let value: Value = serde_json::from_str(&line).expect("json");
+            match value["event"].as_str() {
+                Some("started") => first_event = first_event.or(Some(Instant::now())),
+                Some("progress") => {
+                    printed += 1;
+                    last_value = value["value"].as_f64().unwrap_or(0.0);
+                }
+                Some("done") => break,
+                _ => {}
+            }
+        }
+        let done = Instant::now();
+        let status = child.wait().expect("wait");
+        let maxrss = children_max_rss_kib();
+        (first_event.map(|t| done - t), printed, last_value, status.code(), maxrss)
+    })
+    .await
+    .expect("flood task");
+    let (elapsed, printed, last_value, code, maxrss) = result;
+    let elapsed = elapsed.expect("a started event");
+    println!(
+        "flood: 100000 progress events absorbed in {:.3} s ({:.0} events/s); {} progress lines printed (throttled), last value {}; exit {:?}; client peak RSS {:.1} MB",
+        elapsed.as_secs_f64(),
+        100_000.0 / elapsed.as_secs_f64(),
+        printed,
+        last_value,
+        code,
+        maxrss as f64 / 1024.0
+    );
+    sim.shutdown().await;
+}
+
+/// Peak resident set of the largest waited-for child, in KiB.
+fn children_max_rss_kib() -> i64 {
+    // SAFETY: getrusage only writes into the struct we pass.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage.ru_maxrss
+    }
+}
+
+/// 8. Time from process start to the `POST /prompt` request reaching the simulator.
+async fn startup() {
+    let sim = start_sim(Duration::from_millis(1)).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let workflow = write_workflow(dir.path(), "w.json", &probe_steps(2));
+    let mut samples = Vec::new();
+    for _ in 0..20 {
+        sim.clear_requests();
+        let started = Instant::now();
+        let mut child = Command::new(BIN)
+            .args(["run", workflow.to_str().expect("utf-8"), "--json", "--no-download", "--server", &sim.url()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let reached = loop {
+            if sim.requests().iter().any(|r| r.method == "POST" && r.path.ends_with("/prompt")) {
+                break started.elapsed();
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                panic!("no POST /prompt within 10 s");
+            }
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        };
+        samples.push(reached);
+        let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+    }
+    samples.sort();
+    println!(
+        "startup: process start to POST /prompt at the simulator: median {:.1} ms, min {:.1} ms, max {:.1} ms (20 runs)",
+        ms(samples[samples.len() / 2]),
+        ms(samples[0]),
+        ms(samples[samples.len() - 1])
+    );
+    sim.shutdown().await;
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// 5. Peak RSS of a headless run and a TUI run of the demo workflow.
+async fn memory() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = dir.path().join("out");
+    let status = tokio::task::spawn_blocking({
+        let out = out.clone();
+        move || {
+            Command::new(BIN)
+                .args(["demo", "--plain", "--step-ms", "20", "--out"])
+                .arg(&out)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("demo")
+        }
+    })
+    .await
+    .expect("task");
+    let headless = children_max_rss_kib();
+    println!(
+        "memory: headless demo peak RSS {:.1} MB (exit {:?}; the process includes the in-process simulator)",
+        headless as f64 / 1024.0,
+        status.code()
+    );
+    match Tmux::start("mem", &format!("{BIN} demo --step-ms 20 --out {}", out.display()), 120, 40) {
+        Some(tmux) => {
+            let pid = tmux.wait_for_pid();
+            tmux.wait_for_text("Done", Duration::from_secs(60));
+            let peak = vm_hwm_kib(pid);
+            tmux.keys(&["q"]);
+            println!(
+                "memory: TUI demo peak RSS {:.1} MB (120x40, half-block previews; includes the simulator)",
+                peak as f64 / 1024.0
+            );
+        }
+        None => println!("memory: TUI figure skipped (tmux missing)"),
+    }
+}
+
+/// Peak RSS so far of a running process, from /proc.
+fn vm_hwm_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// CPU time (user + system) of a process so far, from /proc.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11).and_then(|f| f.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_secs_f64(ticks as f64 / hz as f64)
+}
+
+/// 9. A 200 MB output through `/view` to disk, against a plain streaming GET of the same
+/// URL in the same run.
+async fn download() {
+    let sim = start_sim(Duration::from_millis(1)).await;
+    const SIZE: usize = 200 * 1024 * 1024;
+    let name = "big_00001_.bin";
+    {
+        let chunk: Vec<u8> = (0..1024 * 1024).map(|i| (i * 31 % 251) as u8).collect();
+        let mut file = std::fs::File::create(sim.output_dir().join(name)).expect("big file");
+        for _ in 0..SIZE / chunk.len() {
+            std::io::Write::write_all(&mut file, &chunk).expect("write");
+        }
+    }
+    let server = ServerUrl::parse(&sim.url()).expect("url");
+    let client = ComfyClient::new(server.clone(), Default::default()).expect("client");
+    let file = FileRef {
+        media: "images".into(),
+        filename: name.into(),
+        subfolder: String::new(),
+        folder_type: "output".into(),
+    };
+    let plain = reqwest::Client::new();
+    let mut ours = Vec::new();
+    let mut baseline = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let response = plain
+            .get(server.route("view"))
+            .query(&[("filename", name), ("subfolder", ""), ("type", "output")])
+            .send()
+            .await
+            .expect("get");
+        let mut body = response.bytes_stream();
+        let mut n = 0usize;
+        while let Some(chunk) = body.next().await {
+            n += chunk.expect("chunk").len();
+        }
+        assert_eq!(n, SIZE);
+        baseline.push(t.elapsed());
+
+        let dir = tempfile::tempdir().expect("dir");
+        let t = Instant::now();
+        let (_, bytes) = comfy_tui::output::download(&client, &file, dir.path()).await.expect("download");
+        assert_eq!(bytes as usize, SIZE);
+        ours.push(t.elapsed());
+    }
+    let best = |v: &[Duration]| v.iter().min().copied().unwrap_or_default();
+    let mbps = |d: Duration| SIZE as f64 / 1e6 / d.as_secs_f64();
+    println!(
+        "download: 200 MB via /view to disk {:.0} MB/s; plain streaming GET (discarded) {:.0} MB/s; ratio {:.2} (best of 3)",
+        mbps(best(&ours)),
+        mbps(best(&baseline)),
+        best(&baseline).as_secs_f64() / best(&ours).as_secs_f64()
+    );
+    sim.shutdown().await;
+}
+
+/// 6. CPU used by the TUI over 30 s of silence (a node that sleeps).
+async fn idle() {
+    let sim = start_sim(Duration::from_millis(1)).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let workflow = write_workflow(dir.path(), "sleep.json", &sleeper(45.0));
+    let command = format!("{BIN} run {} --server {} --out {}", workflow.display(), sim.url(), dir.path().join("out").display());
+    let Some(tmux) = Tmux::start("idle", &command, 120, 40) else {
+        println!("idle: skipped (tmux missing)");
+        return;
+    };
+    let pid = tmux.wait_for_pid();
+    tmux.wait_for_text("ProbeSleep", Duration::from_secs(20));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = cpu_time(pid);
+    let window = Duration::from_secs(30);
+    tokio::time::sleep(window).await;
+    let used = cpu_time(pid).saturating_sub(before);
+    println!(
+        "idle: TUI CPU over {} s of silence: {:.3} s = {:.2} % of a core",
+        window.as_secs(),
+        used.as_secs_f64(),
+        used.as_secs_f64() / window.as_secs_f64() * 100.0
+    );
+    tmux.keys(&["q", "l"]);
+    drop(tmux);
+    sim.shutdown().await;
+}
+
+/// 7. Bytes written to the terminal per second while a node steps at 10 it/s.
+async fn traffic() {
+    let sim = start_sim(Duration::from_millis(100)).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let workflow = write_workflow(dir.path(), "steps.json", &probe_steps(400));
+    let command = format!("{BIN} run {} --server {} --out {}", workflow.display(), sim.url(), dir.path().join("out").display());
+    let Some(tmux) = Tmux::start("traffic", &command, 120, 40) else {
+        println!("traffic: skipped (tmux missing)");
+        return;
+    };
+    tmux.wait_for_text("ProbeSteps", Duration::from_secs(20));
+    let capture = dir.path().join("bytes");
+    tmux.pipe_to(&capture);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let start = std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0);
+    let window = Duration::from_secs(10);
+    tokio::time::sleep(window).await;
+    let end = std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "traffic: TUI at 120x40 while a node steps at 10 it/s: {:.0} bytes/s to the terminal (over {} s)",
+        (end - start) as f64 / window.as_secs_f64(),
+        window.as_secs()
+    );
+    tmux.keys(&["q", "l"]);
+    drop(tmux);
+    sim.shutdown().await;
+}
+
+/// A detached tmux session running one command; killed on drop.
+struct Tmux {
+    name: String,
+}
+
+impl Tmux {
+    fn start(label: &str, command: &str, cols: u16, rows: u16) -> Option<Self> {
+        let name = format!("comfy-bench-{label}-{}", std::process::id());
+        let ok = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &name, "-x", &cols.to_string(), "-y", &rows.to_string(), command])
+            .env("TERM", "xterm-256color")
+            .status()
+            .ok()?
+            .success();
+        ok.then_some(Self { name })
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        Command::new("tmux")
+            .args(args)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    }
+
+    fn wait_for_pid(&self) -> u32 {
+        self.tmux(&["list-panes", "-t", &self.name, "-F", "#{pane_pid}"])
+            .trim()
+            .parse()
+            .expect("pane pid")
+    }
+
+    fn wait_for_text(&self, text: &str, limit: Duration) {
+        let started = Instant::now();
+        while started.elapsed() < limit {
+            if self.tmux(&["capture-pane", "-p", "-t", &self.name]).contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("`{text}` did not appear on screen within {limit:?}");
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.tmux(&["send-keys", "-t", &self.name, key]);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn pipe_to(&self, file: &Path) {
+        self.tmux(&["pipe-pane", "-o", "-t", &self.name, &format!("cat >> {}", file.display())]);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.tmux(&["kill-session", "-t", &self.name]);
+    }
+}
