@@ -5,3 +5,7 @@ pub mod comfy;
 pub mod exit;
 pub mod job;
 pub mod sim;
+pub mod terminal;
+pub mod text;
+pub mod tui;
+pub mod ui;
