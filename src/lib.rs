@@ -1,9 +1,17 @@
 //! comfy-tui: run ComfyUI workflows from a terminal and watch them live.
 
 pub mod app;
+pub mod cli;
 pub mod comfy;
+pub mod demo;
 pub mod exit;
+pub mod headless;
 pub mod job;
+pub mod launch;
+pub mod logging;
+pub mod output;
+pub mod runtime;
+pub mod signals;
 pub mod sim;
 pub mod terminal;
 pub mod text;

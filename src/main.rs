@@ -1,1 +1,36 @@
-fn main() {}
+//! The binary: parse the command line, set up logging, run, and exit with the run's code.
+
+use clap::Parser;
+use comfy_tui::cli::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    let _log_guard = cli.log_file.as_deref().and_then(comfy_tui::logging::init);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("comfy-tui: cannot start the async runtime: {e}");
+            std::process::exit(comfy_tui::exit::USAGE);
+        }
+    };
+    let code = runtime.block_on(async move {
+        match cli.command {
+            Command::Run(args) => comfy_tui::launch::run(args).await,
+            Command::Demo(args) => comfy_tui::demo::run(args).await,
+            Command::Sim(args) => match comfy_tui::sim::run_cli(args).await {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("comfy-tui sim: {e:#}");
+                    comfy_tui::exit::UNREACHABLE
+                }
+            },
+        }
+    });
+    // Tasks still writing to a closed channel do not matter now.
+    runtime.shutdown_background();
+    std::process::exit(code);
+}

@@ -1,83 +1,72 @@
-//! Making server-supplied text safe to print: no control characters, no escape sequences.
-//!
-//! Titles, class names, messages, tracebacks, file names and log lines all come from a
-//! server (or from custom nodes on it). Printed raw, `\x1b]0;...\x07` would retitle the
-//! terminal and `\x1b[2J` would wipe it; in the worst case a terminal answers a query into
-//! our input. Everything from the server goes through [`sanitize`] before it is drawn.
+//! Untrusted text from the server made safe for a terminal: control characters and
+//! escape sequences never reach the screen.
 
 use std::borrow::Cow;
 
-const ESC: char = '\u{1b}';
-const BEL: char = '\u{7}';
-/// The C1 string introducers and terminator (DCS, SOS, OSC, PM, APC, ST) and CSI.
-const C1_CSI: char = '\u{9b}';
-const C1_ST: char = '\u{9c}';
-
-/// One line of text with every control character and escape sequence removed.
-/// Newlines, carriage returns and tabs become spaces (a line must stay one line).
-pub fn sanitize(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(needs_work) {
+/// Removes C0/C1 control characters (and so every escape sequence's introducer) from
+/// `text`. Tabs become spaces; newlines are kept only when `keep_newlines` is set.
+pub fn sanitize_with(text: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let is_bad = |c: char| c.is_control() && !(keep_newlines && c == '\n');
+    if !text.chars().any(|c| is_bad(c) || is_invisible_format(c)) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            ESC => match chars.next() {
-                // CSI: parameters and intermediates up to a final byte in 0x40..=0x7e.
-                Some('[') => skip_csi(&mut chars),
-                // OSC, DCS, SOS, PM, APC: a string up to BEL or ST (ESC \).
-                Some(']' | 'P' | 'X' | '^' | '_') => skip_string(&mut chars),
-                // Two- and three-byte sequences (ESC ( B, ESC 7, ...): drop the next one or two.
-                Some(' '..='/') => {
-                    chars.next();
-                }
-                _ => {}
-            },
-            C1_CSI => skip_csi(&mut chars),
-            '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() || is_invisible_format(c) => {}
+            '\u{1b}' => skip_escape(&mut chars),
+            // 8-bit CSI/OSC/DCS introducers: the sequence that follows goes too.
+            '\u{9b}' => skip_csi(&mut chars),
+            '\u{9d}' | '\u{90}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
+            '\t' => out.push(' '),
+            c if is_bad(c) || is_invisible_format(c) => {}
             c => out.push(c),
         }
     }
     Cow::Owned(out)
 }
 
-/// Text that may span lines (tracebacks, node text): each line sanitized on its own.
-pub fn sanitize_lines(text: &str) -> impl Iterator<Item = Cow<'_, str>> {
-    text.split('\n')
-        .map(|line| sanitize(line.strip_suffix('\r').unwrap_or(line)))
+/// One line of untrusted text: no controls, no newlines.
+pub fn sanitize(text: &str) -> Cow<'_, str> {
+    sanitize_with(text, false)
 }
 
-fn needs_work(c: char) -> bool {
-    c.is_control() || is_invisible_format(c)
-}
-
-/// Bidirectional overrides can make a file name read backwards on screen.
+/// Bidirectional overrides can make a file name read differently from what it is.
 fn is_invisible_format(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
-fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+
+fn skip_escape(chars: &mut Chars<'_>) {
+    match chars.next() {
+        Some('[') => skip_csi(chars),
+        Some(']' | 'P' | 'X' | '^' | '_') => skip_string(chars),
+        // Two-character sequences (ESC c, ESC 7, ...): the second character goes too.
+        _ => {}
+    }
+}
+
+/// CSI: parameters and intermediates up to a final byte in `@`..=`~`.
+fn skip_csi(chars: &mut Chars<'_>) {
     for c in chars.by_ref() {
-        if ('\u{40}'..='\u{7e}').contains(&c) {
-            return;
+        if ('@'..='~').contains(&c) {
+            break;
         }
     }
 }
 
-fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+/// OSC/DCS/...: up to BEL or ST (`ESC \`).
+fn skip_string(chars: &mut Chars<'_>) {
     while let Some(c) = chars.next() {
-        match c {
-            BEL | C1_ST => return,
-            ESC => {
-                if chars.peek() == Some(&'\\') {
-                    chars.next();
-                }
-                return;
+        if c == '\u{7}' || c == '\u{9c}' {
+            break;
+        }
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'\\') {
+                chars.next();
             }
-            _ => {}
+            break;
         }
     }
 }
@@ -87,33 +76,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn osc_title_and_clear_screen_are_removed() {
-        assert_eq!(sanitize("a\x1b]0;owned\x07b"), "ab");
-        assert_eq!(sanitize("x\x1b[2Jy"), "xy");
-        assert_eq!(sanitize("\x1b]0;owned\x1b\\title"), "title");
-        assert_eq!(sanitize("red \x1b[31;1mtext\x1b[0m"), "red text");
+    fn escape_sequences_are_removed_whole() {
+        let hostile = "boom\x1b]0;owned\x07 and \x1b[2J cleared\x1b[31m red";
+        assert_eq!(sanitize(hostile), "boom and  cleared red");
     }
 
     #[test]
-    fn c1_controls_and_bidi_overrides_are_removed() {
-        assert_eq!(sanitize("a\u{9b}2Jb"), "ab");
-        assert_eq!(sanitize("a\u{9d}0;t\u{9c}b"), "ab");
-        assert_eq!(sanitize("file\u{202e}gnp.exe"), "filegnp.exe");
-        assert_eq!(sanitize("bell\x07 nul\0"), "bell nul");
+    fn controls_and_newlines() {
+        assert_eq!(sanitize("a\u{0}b\rc\nd\te"), "abcd e");
+        assert_eq!(sanitize_with("a\nb\u{7}", true), "a\nb");
+        assert_eq!(sanitize("x\u{9b}2Jy\u{9d}t\u{9c}z"), "xyz");
+        assert_eq!(sanitize("a\u{202e}gnp.exe"), "agnp.exe");
     }
 
     #[test]
-    fn line_breaks_become_spaces_and_plain_text_is_borrowed() {
-        assert_eq!(sanitize("a\nb\tc"), "a b c");
-        assert!(matches!(sanitize("KSampler — 日本"), Cow::Borrowed(_)));
-        let lines: Vec<_> = sanitize_lines("one\r\ntwo\x1b[2J\n").collect();
-        assert_eq!(lines, vec!["one", "two", ""]);
-    }
-
-    #[test]
-    fn unterminated_sequences_swallow_only_themselves() {
-        assert_eq!(sanitize("ok\x1b]0;never ends"), "ok");
-        assert_eq!(sanitize("ok\x1b"), "ok");
-        assert_eq!(sanitize("ok\x1b[12"), "ok");
+    fn clean_text_is_borrowed() {
+        assert!(matches!(sanitize("plain ünïcode"), Cow::Borrowed(_)));
     }
 }

@@ -5,7 +5,8 @@
 //! terminal or a server: [`Driver`] (the runtime: events in, effects out) and [`Screen`]
 //! (the terminal: draw, title, notifications).
 
-use crate::app::{self, App, Effect, Event, Signal, Stamped};
+use crate::app::{self, App, Effect, Event, Stamped};
+use crate::runtime::Runtime;
 use crate::terminal::{self, Guard};
 use crate::ui::{self, PreviewState, preview::Decoded};
 use futures_util::StreamExt;
@@ -18,11 +19,13 @@ use tokio::time::Instant;
 
 /// At most this often a frame (about 30 per second).
 pub const FRAME: Duration = Duration::from_millis(33);
-/// The elapsed clock's beat; also drives queue polling and timeouts in `update`.
-const TICK: Duration = Duration::from_secs(1);
 
 /// The runtime as the loop sees it.
 pub trait Driver {
+    /// Starts the background work (socket, ticker).
+    fn start(&mut self);
+    /// Stops it.
+    fn shutdown(&mut self);
     /// Where the terminal reader, the signal listener and the ticker send their events.
     fn sender(&self) -> mpsc::Sender<Stamped>;
     /// Waits for one event and drains those already waiting. Must be cancel-safe (the loop
@@ -30,6 +33,28 @@ pub trait Driver {
     fn next_batch(&mut self) -> impl Future<Output = Vec<Stamped>>;
     /// Starts the effects' I/O; `Some(code)` when one of them is `Exit`.
     fn perform(&mut self, effects: Vec<Effect>) -> Option<i32>;
+}
+
+impl Driver for Runtime {
+    fn start(&mut self) {
+        Runtime::start(self);
+    }
+
+    fn shutdown(&mut self) {
+        Runtime::shutdown(self);
+    }
+
+    fn sender(&self) -> mpsc::Sender<Stamped> {
+        Runtime::sender(self)
+    }
+
+    fn next_batch(&mut self) -> impl Future<Output = Vec<Stamped>> {
+        Runtime::next_batch(self)
+    }
+
+    fn perform(&mut self, effects: Vec<Effect>) -> Option<i32> {
+        Runtime::perform(self, effects)
+    }
 }
 
 /// The terminal as the loop sees it.
@@ -104,9 +129,10 @@ pub async fn run_with<D: Driver>(
     let mut preview = PreviewState::new(picker);
     let tasks = [
         tokio::spawn(read_terminal(driver.sender())),
-        tokio::spawn(listen_for_signals(driver.sender())),
-        tokio::spawn(tick(driver.sender())),
+        // In raw mode Ctrl-C is a key, so only TERM and HUP are listened for.
+        crate::signals::spawn(driver.sender(), false),
     ];
+    driver.start();
     let panic_after_first_frame = std::env::var_os(PANIC_ENV).is_some();
     let result = drive(
         &mut driver,
@@ -120,6 +146,7 @@ pub async fn run_with<D: Driver>(
     for task in tasks {
         task.abort();
     }
+    driver.shutdown();
     drop(guard);
     let code = result?;
     print!("{}", ui::summary::summary(&app));
@@ -145,6 +172,10 @@ pub async fn drive<D: Driver, S: Screen>(
         tokio::select! {
             biased;
             batch = driver.next_batch() => {
+                if batch.is_empty() {
+                    // Every sender is gone: nothing more can happen.
+                    return Ok(app.exit_code());
+                }
                 for stamped in batch {
                     if matches!(stamped.event, Event::Tick) && app.is_settled() {
                         // Nothing moves once the run is over: no redraw for the clock.
@@ -153,6 +184,7 @@ pub async fn drive<D: Driver, S: Screen>(
                     let effects = app::update(app, stamped);
                     if let Some(code) = driver.perform(effects) {
                         exit = Some(code);
+                        break;
                     }
                 }
             }
@@ -219,38 +251,6 @@ async fn read_terminal(tx: mpsc::Sender<Stamped>) {
             && tx.send(stamp(event)).await.is_err()
         {
             break;
-        }
-    }
-}
-
-/// SIGTERM and SIGHUP become quit events, so that the terminal is restored on the way out.
-async fn listen_for_signals(tx: mpsc::Sender<Stamped>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut hup)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    ) else {
-        return;
-    };
-    loop {
-        let which = tokio::select! {
-            _ = term.recv() => Signal::Terminate,
-            _ = hup.recv() => Signal::Hangup,
-        };
-        if tx.send(stamp(Event::Signal(which))).await.is_err() {
-            return;
-        }
-    }
-}
-
-async fn tick(tx: mpsc::Sender<Stamped>) {
-    let mut interval = tokio::time::interval(TICK);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    interval.tick().await;
-    loop {
-        interval.tick().await;
-        if tx.send(stamp(Event::Tick)).await.is_err() {
-            return;
         }
     }
 }

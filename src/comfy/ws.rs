@@ -40,6 +40,8 @@ pub enum WsItem {
 
 pub struct WsConnection {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// When anything last arrived, pongs included: the sign that the peer is there.
+    last_seen: std::time::Instant,
 }
 
 fn config() -> WebSocketConfig {
@@ -75,7 +77,10 @@ impl WsConnection {
             .send(Message::text(FEATURE_FLAGS))
             .await
             .map_err(|e| connect_error(e.to_string()))?;
-        Ok(Self { stream })
+        Ok(Self {
+            stream,
+            last_seen: std::time::Instant::now(),
+        })
     }
 
     /// The next item; `None` once the server closed the socket.
@@ -85,6 +90,7 @@ impl WsConnection {
                 Ok(message) => message,
                 Err(error) => return Some(Err(WsError::Stream(error.to_string()))),
             };
+            self.last_seen = std::time::Instant::now();
             return Some(Ok(match message {
                 Message::Text(text) => match ServerMessage::parse(text.as_str()) {
                     Ok(message) => WsItem::Message(message),
@@ -98,6 +104,10 @@ impl WsConnection {
                 Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
             }));
         }
+    }
+
+    pub fn last_seen(&self) -> std::time::Instant {
+        self.last_seen
     }
 
     /// Sends a ping: ComfyUI never pings, so only we can keep a NAT path alive.

@@ -1,1 +1,202 @@
 //! The built-in ComfyUI simulator used by the demo, the tests and the benchmarks.
+//!
+//! An axum server that answers like a real ComfyUI 0.3.64 (same routes, also under
+//! `/api`, same WebSocket messages in the same order, same error shapes), runs prompts
+//! with generated images instead of a GPU, and has fault knobs for tests.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use comfy_tui::sim::{self, SimConfig};
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let sim = sim::start(listener, SimConfig::default()).await?;
+//! println!("{}", sim.url());
+//! sim.faults().set_stop_answering(true);
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod cache;
+mod catalog;
+mod cli;
+mod config;
+mod files;
+mod http;
+mod hub;
+mod images;
+mod nodes;
+mod outputs;
+mod progress;
+mod state;
+mod upload;
+mod validate;
+mod view;
+mod worker;
+mod ws;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use catalog::FAKE_CHECKPOINTS;
+pub use cli::{SimArgs, run_cli};
+pub use config::{FailNode, FaultHandle, Faults, NodeMatch, SimConfig};
+pub use state::CapturedRequest;
+
+use files::Dirs;
+use state::Core;
+
+/// How long [`SimHandle::shutdown`] waits for open connections before cutting them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// A running simulator. Dropping it without [`shutdown`](Self::shutdown) leaves the
+/// server running until the runtime ends.
+pub struct SimHandle {
+    addr: SocketAddr,
+    core: Arc<Core>,
+    config: SimConfig,
+    shutdown_tx: watch::Sender<bool>,
+    server: JoinHandle<()>,
+    worker: JoinHandle<()>,
+}
+
+/// Start a simulator on `listener`; it serves in background tasks.
+pub async fn start(listener: TcpListener, config: SimConfig) -> std::io::Result<SimHandle> {
+    let dirs = Arc::new(Dirs::new(config.output_dir.clone())?);
+    start_with_dirs(listener, config, dirs)
+}
+
+fn start_with_dirs(
+    listener: TcpListener,
+    config: SimConfig,
+    dirs: Arc<Dirs>,
+) -> std::io::Result<SimHandle> {
+    let addr = listener.local_addr()?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let faults = FaultHandle::new(config.faults.clone());
+    let core = Arc::new(Core::new(config.clone(), faults, dirs, shutdown_rx.clone()));
+    let app = http::router(core.clone());
+    let mut stop = shutdown_rx;
+    let server = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        });
+        if let Err(e) = serve.await {
+            tracing::warn!("simulator server ended: {e}");
+        }
+    });
+    let worker = tokio::spawn(worker::run(core.clone()));
+    Ok(SimHandle {
+        addr,
+        core,
+        config,
+        shutdown_tx,
+        server,
+        worker,
+    })
+}
+
+/// Bind a listener with `SO_REUSEADDR`, so a restarted simulator can take the port of
+/// the previous one at once (connections of the old instance may linger in TIME_WAIT).
+/// This is what [`SimHandle::restart`] and [`run_cli`] use; a test that wants to manage
+/// the restart itself does `let addr = sim.addr(); sim.shutdown().await;
+/// let l = sim::bind_reusable(addr)?; let sim = sim::start(l, config).await?;`.
+pub fn bind_reusable(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
+impl SimHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `ws://127.0.0.1:PORT/ws` (add `?clientId=...`).
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// Every HTTP request received so far (WebSocket upgrades included), in order.
+    pub fn requests(&self) -> Vec<CapturedRequest> {
+        self.core.requests()
+    }
+
+    pub fn clear_requests(&self) {
+        self.core.clear_requests();
+    }
+
+    /// The fault knobs of this instance, changeable while it runs.
+    pub fn faults(&self) -> FaultHandle {
+        self.core.faults.clone()
+    }
+
+    /// Where `SaveImage` writes (`type=output`).
+    pub fn output_dir(&self) -> &Path {
+        &self.core.dirs.output
+    }
+
+    /// Where uploads go (`type=input`).
+    pub fn input_dir(&self) -> &Path {
+        &self.core.dirs.input
+    }
+
+    /// Where `PreviewImage` writes (`type=temp`).
+    pub fn temp_dir(&self) -> &Path {
+        &self.core.dirs.temp
+    }
+
+    /// Number of WebSocket clients currently registered.
+    pub fn ws_clients(&self) -> usize {
+        self.core.hub.client_count()
+    }
+
+    /// Stop serving: WebSockets are closed, held requests end, the port is released.
+    pub async fn shutdown(self) {
+        self.stop().await;
+    }
+
+    async fn stop(&self) {
+        let _ = self.shutdown_tx.send(true);
+        self.worker.abort();
+        let abort = self.server.abort_handle();
+        // Everything long-running watches the shutdown flag; the timeout only guards
+        // against a connection that ignores it.
+        if tokio::time::timeout(SHUTDOWN_GRACE, async {
+            while !self.server.is_finished() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .is_err()
+        {
+            abort.abort();
+        }
+    }
+
+    /// Shut down and start a fresh instance on the same address (via
+    /// [`bind_reusable`]): empty queue, history and cache, faults reset to the
+    /// configuration's, the temp directory wiped, output and input files kept — like a
+    /// real server restart.
+    pub async fn restart(self) -> std::io::Result<SimHandle> {
+        self.stop().await;
+        let dirs = self.core.dirs.clone();
+        dirs.wipe_temp()?;
+        let listener = bind_reusable(self.addr)?;
+        start_with_dirs(listener, self.config.clone(), dirs)
+    }
+}

@@ -4,7 +4,7 @@
 use super::{format, theme};
 use crate::app::App;
 use crate::job::Outcome;
-use crate::text::{sanitize, sanitize_lines};
+use crate::text::sanitize;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -56,7 +56,7 @@ fn content(app: &App) -> (String, Vec<Line<'static>>) {
             lines.push(Line::raw(""));
             lines.push(Line::styled("Traceback", theme::dim()));
             for frame in &error.traceback {
-                for line in sanitize_lines(frame.trim_end_matches('\n')) {
+                for line in frame.trim_end_matches('\n').split('\n').map(sanitize) {
                     lines.push(Line::styled(line.into_owned(), theme::dim()));
                 }
             }

@@ -1,0 +1,88 @@
+//! The command line (clap derive). Parsing only; `launch` gives it meaning.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "comfy-tui",
+    version,
+    about = "Run ComfyUI workflows from a terminal and watch them live"
+)]
+pub struct Cli {
+    /// Write diagnostic logs to this file (never to the screen).
+    #[arg(long, global = true, env = "COMFY_TUI_LOG_FILE", value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Submit an API-format workflow and follow it to the end.
+    Run(RunArgs),
+    /// Run the demo workflow against the built-in simulator.
+    Demo(DemoArgs),
+    /// Serve the built-in ComfyUI simulator (for trying the client and for tests).
+    Sim(crate::sim::SimArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FaceArgs {
+    /// Print one JSON object per line instead of the live view.
+    #[arg(long, conflicts_with = "plain")]
+    pub json: bool,
+    /// Print plain lines instead of the live view (the default when stdout is not a terminal).
+    #[arg(long)]
+    pub plain: bool,
+    /// No bell or desktop notification when the run ends.
+    #[arg(long)]
+    pub no_notify: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// The workflow in ComfyUI's API format ("Export (API)" in the editor).
+    pub workflow: PathBuf,
+    /// The ComfyUI server (http or https, with an optional path prefix).
+    #[arg(long, env = "COMFYUI_URL", default_value = "http://127.0.0.1:8188")]
+    pub server: String,
+    /// Where outputs are saved.
+    #[arg(long, default_value = "./comfy-out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Override an input: NODE.INPUT=VALUE (NODE is an id, a title, or a unique class).
+    #[arg(long = "set", value_name = "NODE.INPUT=VALUE")]
+    pub sets: Vec<String>,
+    /// Set every seed / noise_seed input: `random` or a number.
+    #[arg(long, value_name = "random|N")]
+    pub seed: Option<String>,
+    /// Give up (and cancel the prompt) after this long, e.g. `90s`, `10m`.
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub timeout: Option<std::time::Duration>,
+    /// Do not download outputs; only report them.
+    #[arg(long)]
+    pub no_download: bool,
+    /// The client id to register the WebSocket under (default: a fresh one).
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// An extra header for every request, e.g. 'Authorization: Bearer …' (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Latent preview method to ask for (auto, latent2rgb, taesd, none, default).
+    #[arg(long, value_name = "METHOD")]
+    pub preview_method: Option<String>,
+    #[command(flatten)]
+    pub face: FaceArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Where outputs are saved.
+    #[arg(long, default_value = "./comfy-out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Time between sampler steps in the simulator, in milliseconds.
+    #[arg(long, default_value_t = 120, value_name = "MS")]
+    pub step_ms: u64,
+    #[command(flatten)]
+    pub face: FaceArgs,
+}

@@ -1,0 +1,409 @@
+//! The faces without a terminal UI: JSON lines for scripts and agents, plain lines for
+//! people reading a log. Both print the app's reports over the same core as the TUI.
+
+use crate::app::{self, App, LogLine, Report};
+use crate::comfy::http::NodeError;
+use crate::runtime::Runtime;
+use crate::text::sanitize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+/// Version of the JSON-lines schema; bumped on incompatible changes.
+pub const SCHEMA: u32 = 1;
+/// At most this often per node is progress printed; the last value always is.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Plain,
+}
+
+/// Prints reports, holding back progress lines that come too fast.
+pub struct Printer<W: Write> {
+    format: Format,
+    out: W,
+    last_progress: HashMap<String, Instant>,
+    held: Option<LogLine>,
+}
+
+impl<W: Write> Printer<W> {
+    pub fn new(format: Format, out: W) -> Self {
+        Self {
+            format,
+            out,
+            last_progress: HashMap::new(),
+            held: None,
+        }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    pub fn print(&mut self, line: LogLine) -> std::io::Result<()> {
+        if let Report::Progress { node, value, max } = &line.report {
+            let last = self.last_progress.get(node.as_str());
+            let due =
+                last.is_none_or(|t| line.at.saturating_duration_since(*t) >= PROGRESS_INTERVAL);
+            let same_node_held = matches!(&self.held, Some(LogLine { report: Report::Progress { node: held, .. }, .. }) if held == node);
+            if !same_node_held {
+                self.flush_held()?;
+            }
+            if due || value >= max {
+                self.held = None;
+                self.last_progress.insert(node.to_string(), line.at);
+                return self.write(&line.report);
+            }
+            self.held = Some(line);
+            return Ok(());
+        }
+        self.flush_held()?;
+        self.write(&line.report)
+    }
+
+    /// Prints a held progress line: the latest value is always shown.
+    pub fn flush_held(&mut self) -> std::io::Result<()> {
+        if let Some(line) = self.held.take() {
+            if let Report::Progress { node, .. } = &line.report {
+                self.last_progress.insert(node.to_string(), line.at);
+            }
+            self.write(&line.report)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, report: &Report) -> std::io::Result<()> {
+        match self.format {
+            Format::Json => {
+                let mut value = report_json(report);
+                stamp(&mut value);
+                writeln!(self.out, "{value}")
+            }
+            Format::Plain => writeln!(self.out, "{}", report_plain(report)),
+        }
+    }
+
+    /// The last line of every run.
+    pub fn done(&mut self, app: &App) -> std::io::Result<()> {
+        self.flush_held()?;
+        match self.format {
+            Format::Json => {
+                let mut value = done_json(app);
+                stamp(&mut value);
+                writeln!(self.out, "{value}")?;
+            }
+            Format::Plain => writeln!(self.out, "{}", done_plain(app))?,
+        }
+        self.out.flush()
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+fn stamp(value: &mut Value) {
+    if let Value::Object(map) = value {
+        map.insert("schema".into(), json!(SCHEMA));
+    }
+}
+
+fn node_errors_json(errors: &[NodeError]) -> Value {
+    errors
+        .iter()
+        .flat_map(|node| {
+            node.errors.iter().map(move |e| {
+                json!({
+                    "node": node.node_id,
+                    "class_type": node.class_type,
+                    "input": e.input_name,
+                    "type": e.kind,
+                    "message": e.message,
+                    "details": e.details,
+                })
+            })
+        })
+        .collect()
+}
+
+/// One report as a JSON object (without the schema stamp).
+pub fn report_json(report: &Report) -> Value {
+    match report {
+        Report::Submitted {
+            prompt_id,
+            number,
+            node_errors,
+        } => {
+            let mut v = json!({"event": "submitted", "prompt_id": prompt_id, "number": number});
+            if !node_errors.is_empty() {
+                v["node_errors"] = node_errors_json(node_errors);
+            }
+            v
+        }
+        Report::Rejected(r) => json!({
+            "event": "rejected",
+            "error": {"type": r.kind, "message": r.message, "details": r.details},
+            "node_errors": node_errors_json(&r.node_errors),
+        }),
+        Report::NotSubmitted { reason } => json!({"event": "not_submitted", "reason": reason}),
+        Report::Queued {
+            position,
+            remaining,
+        } => {
+            json!({"event": "queued", "position": position, "queue_remaining": remaining})
+        }
+        Report::Started => json!({"event": "started"}),
+        Report::Cached { nodes } => json!({"event": "cached", "nodes": nodes}),
+        Report::Executing { node } => json!({"event": "executing", "node": node}),
+        Report::Progress { node, value, max } => {
+            json!({"event": "progress", "node": node, "value": value, "max": max})
+        }
+        Report::Preview {
+            node,
+            format,
+            bytes,
+        } => {
+            json!({"event": "preview", "node": node, "format": format.name(), "bytes": bytes})
+        }
+        Report::Output {
+            node,
+            file,
+            path,
+            bytes,
+        } => json!({
+            "event": "output", "node": node, "path": path, "bytes": bytes,
+            "filename": file.filename, "subfolder": file.subfolder, "type": file.folder_type,
+        }),
+        Report::OutputFailed { node, file, reason } => json!({
+            "event": "output_failed", "node": node, "filename": file.filename, "error": reason,
+        }),
+        Report::Text { node, text } => json!({"event": "text", "node": node, "text": text}),
+        Report::Error(e) => json!({
+            "event": "error", "node": e.node_id, "class_type": e.node_type,
+            "exception_type": e.exception_type, "message": e.message, "traceback": e.traceback,
+        }),
+        Report::Interrupted { node } => json!({"event": "interrupted", "node": node}),
+        Report::Warning { message } => json!({"event": "warning", "message": message}),
+    }
+}
+
+fn fmt_number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{}", value as i64)
+    } else {
+        format!("{value:.2}")
+    }
+}
+
+/// One report as a plain line; server text is sanitised.
+pub fn report_plain(report: &Report) -> String {
+    let s = |t: &str| sanitize(t).into_owned();
+    match report {
+        Report::Submitted {
+            prompt_id,
+            number,
+            node_errors,
+        } => {
+            let mut line = format!(
+                "submitted prompt {} (queue number {})",
+                s(prompt_id.as_str()),
+                fmt_number(*number)
+            );
+            for e in node_errors {
+                line.push_str(&format!(
+                    "\n  warning: node {} ({}) will not run",
+                    s(e.node_id.as_str()),
+                    s(&e.class_type)
+                ));
+            }
+            line
+        }
+        Report::Rejected(r) => {
+            let mut line = format!("rejected by the server: {}", s(&r.message));
+            if !r.details.is_empty() {
+                line.push_str(&format!(" ({})", s(&r.details)));
+            }
+            for node in &r.node_errors {
+                for e in &node.errors {
+                    let input = e
+                        .input_name
+                        .as_deref()
+                        .map(|i| format!(" input {}", s(i)))
+                        .unwrap_or_default();
+                    line.push_str(&format!(
+                        "\n  node {} ({}){input}: {}{}",
+                        s(node.node_id.as_str()),
+                        s(&node.class_type),
+                        s(&e.message),
+                        if e.details.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" [{}]", s(&e.details))
+                        }
+                    ));
+                }
+            }
+            line
+        }
+        Report::NotSubmitted { reason } => format!("not submitted: {}", s(reason)),
+        Report::Queued {
+            position,
+            remaining,
+        } => match position {
+            Some(p) => format!("queued: {p} ahead"),
+            None => format!("queued ({} in the server's queue)", remaining.unwrap_or(0)),
+        },
+        Report::Started => "started".into(),
+        Report::Cached { nodes } if nodes.is_empty() => "nothing cached".into(),
+        Report::Cached { nodes } => format!(
+            "cached: {}",
+            nodes
+                .iter()
+                .map(|n| s(n.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Report::Executing { node } => format!("node {} running", s(node.as_str())),
+        Report::Progress { node, value, max } => {
+            format!(
+                "node {} {}/{}",
+                s(node.as_str()),
+                fmt_number(*value),
+                fmt_number(*max)
+            )
+        }
+        Report::Preview {
+            node,
+            format,
+            bytes,
+        } => format!(
+            "preview {} from node {} ({bytes} bytes)",
+            format.name(),
+            node.as_ref()
+                .map(|n| s(n.as_str()))
+                .unwrap_or_else(|| "?".into())
+        ),
+        Report::Output {
+            node,
+            file,
+            path,
+            bytes,
+        } => match (path, bytes) {
+            (Some(path), Some(bytes)) => format!(
+                "saved {} ({bytes} bytes) from node {}",
+                s(&path.display().to_string()),
+                s(node.as_str())
+            ),
+            _ => format!(
+                "output {} from node {} (not downloaded)",
+                s(&file.filename),
+                s(node.as_str())
+            ),
+        },
+        Report::OutputFailed { node, file, reason } => format!(
+            "could not save {} from node {}: {}",
+            s(&file.filename),
+            s(node.as_str()),
+            s(reason)
+        ),
+        Report::Text { node, text } => format!("node {} says: {}", s(node.as_str()), s(text)),
+        Report::Error(e) => {
+            let mut line = format!(
+                "error in node {} ({}): {}: {}",
+                e.node_id
+                    .as_ref()
+                    .map(|n| s(n.as_str()))
+                    .unwrap_or_else(|| "?".into()),
+                s(&e.node_type),
+                s(&e.exception_type),
+                s(&e.message)
+            );
+            for frame in &e.traceback {
+                for l in frame.lines() {
+                    line.push_str(&format!("\n  {}", s(l)));
+                }
+            }
+            line
+        }
+        Report::Interrupted { node } => match node {
+            Some(n) => format!("interrupted at node {}", s(n.as_str())),
+            None => "interrupted".into(),
+        },
+        Report::Warning { message } => format!("warning: {}", s(message)),
+    }
+}
+
+fn done_json(app: &App) -> Value {
+    let status = app.job.outcome().map_or("lost", |o| o.as_str());
+    let nodes: Vec<Value> = app
+        .job
+        .nodes
+        .iter()
+        .map(|n| {
+            json!({
+                "node": n.id, "class_type": n.class_type, "title": n.title,
+                "state": n.state, "seconds": n.duration().map(|d| d.as_secs_f64()),
+            })
+        })
+        .collect();
+    json!({
+        "event": "done",
+        "status": status,
+        "exit_code": app.exit_code(),
+        "prompt_id": app.job.prompt_id,
+        "client_id": app.config.client_id,
+        "elapsed": app.elapsed().as_secs_f64(),
+        "saved": app.saved.iter().map(|s| s.path.display().to_string()).collect::<Vec<_>>(),
+        "failed": app.failed_saves.iter().map(|(f, r)| json!({"filename": f.filename, "error": r})).collect::<Vec<_>>(),
+        "nodes": nodes,
+        "reason": app.fatal,
+    })
+}
+
+fn done_plain(app: &App) -> String {
+    let status = app.job.outcome().map_or("lost", |o| o.as_str());
+    let mut line = format!(
+        "done: {status} in {:.1}s, {} file(s) saved",
+        app.elapsed().as_secs_f64(),
+        app.saved.len()
+    );
+    if let Some(reason) = &app.fatal {
+        line.push_str(&format!(" ({})", sanitize(reason)));
+    }
+    line
+}
+
+/// Runs the app without a terminal UI until it exits; returns the exit code.
+pub async fn run(mut runtime: Runtime, mut app: App, format: Format, out: impl Write) -> i32 {
+    let mut printer = Printer::new(format, out);
+    let signals = crate::signals::spawn(runtime.sender(), true);
+    runtime.start();
+    let code = loop {
+        let batch = runtime.next_batch().await;
+        if batch.is_empty() {
+            break app.exit_code();
+        }
+        let mut exit = None;
+        for event in batch {
+            let effects = app::update(&mut app, event);
+            for line in app.take_reports() {
+                let _ = printer.print(line);
+            }
+            if let Some(code) = runtime.perform(effects) {
+                exit = Some(code);
+                break;
+            }
+        }
+        let _ = printer.flush();
+        if let Some(code) = exit {
+            break code;
+        }
+    };
+    signals.abort();
+    let _ = printer.done(&app);
+    runtime.shutdown();
+    code
+}

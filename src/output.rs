@@ -1,0 +1,261 @@
+//! Saving outputs: safe local names from untrusted server names, streamed to a temporary
+//! file in the output folder and renamed into place only when whole. Nothing is ever
+//! overwritten and nothing lands outside the folder.
+
+use crate::comfy::FileRef;
+use crate::comfy::http::{ComfyClient, HttpError};
+use futures_util::StreamExt;
+use std::path::{Path, PathBuf};
+use tokio::io::AsyncWriteExt;
+
+/// The largest single output accepted (videos can be large; memory use does not grow
+/// with it, the cap only protects the disk from a runaway server).
+pub const MAX_DOWNLOAD_BYTES: u64 = 16 * 1024 * 1024 * 1024;
+
+/// Longest file name we create, in bytes (most file systems allow 255).
+const MAX_NAME_BYTES: usize = 180;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("{0}")]
+    Http(#[from] HttpError),
+    #[error("download cut short: {0}")]
+    Interrupted(String),
+    #[error("server sent more than the {limit}-byte cap")]
+    TooLarge { limit: u64 },
+    #[error("server announced {expected} bytes but sent {received}")]
+    Truncated { expected: u64, received: u64 },
+    #[error("cannot write in {dir}: {reason}")]
+    Disk { dir: PathBuf, reason: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("output folder {dir} cannot be used: {reason}")]
+pub struct OutputDirError {
+    pub dir: PathBuf,
+    pub reason: String,
+}
+
+/// Creates the output folder if needed and proves it is writable, before anything is
+/// submitted: a run should not end with nowhere to put its images.
+pub fn prepare_dir(dir: &Path) -> Result<(), OutputDirError> {
+    let fail = |reason: String| OutputDirError {
+        dir: dir.to_owned(),
+        reason,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    tempfile::Builder::new()
+        .prefix(".comfy-tui-probe-")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| fail(e.to_string()))
+}
+
+const RESERVED: [&str; 22] = [
+    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8",
+    "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+];
+
+/// One path component made safe: no separators, no `..`, no controls, no reserved
+/// device names, bounded length. Never empty.
+pub fn safe_component(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| match c {
+            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
+            c if c.is_control() => '_',
+            c => c,
+        })
+        .collect();
+    // Leading dots would make `..` or hidden files; trailing dots and spaces vanish on
+    // Windows and could alias another name.
+    let trimmed = out
+        .trim_start_matches(['.', ' '])
+        .trim_end_matches(['.', ' ']);
+    out = trimmed.to_owned();
+    if out.is_empty() {
+        out = "output".to_owned();
+    }
+    let stem = out
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if RESERVED.contains(&stem.as_str()) {
+        out.insert(0, '_');
+    }
+    truncate_keeping_extension(&out, MAX_NAME_BYTES)
+}
+
+fn truncate_keeping_extension(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_owned();
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && ext.len() <= 16 => (stem, Some(ext)),
+        _ => (name, None),
+    };
+    let room = max - ext.map_or(0, |e| e.len() + 1);
+    let mut cut = room.min(stem.len());
+    while !stem.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    match ext {
+        Some(ext) => format!("{}.{ext}", &stem[..cut]),
+        None => stem[..cut].to_owned(),
+    }
+}
+
+/// The local file name for a server file: the server's subfolder folded into the name
+/// (`sub_dir_name.png`), every part made safe. The result is a single component.
+pub fn local_name(file: &FileRef) -> String {
+    let mut parts: Vec<String> = file
+        .subfolder
+        .split(['/', '\\'])
+        .filter(|p| !p.is_empty() && *p != "." && *p != "..")
+        .map(safe_component)
+        .collect();
+    // Only the base name counts, as on the server (`/view` drops directory parts).
+    let base = file.filename.rsplit(['/', '\\']).next().unwrap_or_default();
+    parts.push(safe_component(base));
+    safe_component(&parts.join("_"))
+}
+
+/// `name (n).ext` for the n-th alternative when `name.ext` exists.
+fn numbered(name: &str, n: u32) -> String {
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem} ({n}).{ext}"),
+        _ => format!("{name} ({n})"),
+    }
+}
+
+/// Streams one output to `dir`, never buffering it whole. Returns the final path and
+/// its size. On any failure the temporary file is removed.
+pub async fn download(
+    client: &ComfyClient,
+    file: &FileRef,
+    dir: &Path,
+) -> Result<(PathBuf, u64), SaveError> {
+    let response = client.view(file).await?;
+    let expected = response.content_length();
+    if expected.is_some_and(|n| n > MAX_DOWNLOAD_BYTES) {
+        return Err(SaveError::TooLarge {
+            limit: MAX_DOWNLOAD_BYTES,
+        });
+    }
+    let disk = |e: std::io::Error| SaveError::Disk {
+        dir: dir.to_owned(),
+        reason: e.to_string(),
+    };
+    let temp = tempfile::Builder::new()
+        .prefix(".comfy-tui-")
+        .suffix(".part")
+        .tempfile_in(dir)
+        .map_err(disk)?;
+    let (std_file, temp_path) = temp.into_parts();
+    let mut writer =
+        tokio::io::BufWriter::with_capacity(256 * 1024, tokio::fs::File::from_std(std_file));
+    let mut received: u64 = 0;
+    let mut body = response.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| SaveError::Interrupted(e.to_string()))?;
+        received += chunk.len() as u64;
+        if received > MAX_DOWNLOAD_BYTES {
+            return Err(SaveError::TooLarge {
+                limit: MAX_DOWNLOAD_BYTES,
+            });
+        }
+        writer.write_all(&chunk).await.map_err(disk)?;
+    }
+    if let Some(expected) = expected.filter(|&n| n != received) {
+        return Err(SaveError::Truncated { expected, received });
+    }
+    writer.flush().await.map_err(disk)?;
+    drop(writer);
+    let name = local_name(file);
+    let mut temp_path = temp_path;
+    for n in 0..10_000u32 {
+        let candidate = dir.join(if n == 0 {
+            name.clone()
+        } else {
+            numbered(&name, n)
+        });
+        match temp_path.persist_noclobber(&candidate) {
+            Ok(()) => return Ok((candidate, received)),
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
+                temp_path = e.path;
+            }
+            Err(e) => return Err(disk(e.error)),
+        }
+    }
+    Err(SaveError::Disk {
+        dir: dir.to_owned(),
+        reason: format!("no free name for {name}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, sub: &str) -> FileRef {
+        FileRef {
+            media: "images".into(),
+            filename: name.into(),
+            subfolder: sub.into(),
+            folder_type: "output".into(),
+        }
+    }
+
+    #[test]
+    fn hostile_names_stay_one_safe_component() {
+        let long = "a".repeat(300) + ".png";
+        for name in [
+            "../../x",
+            "/etc/x",
+            "a/b",
+            "C:\\x",
+            "x\u{0}y",
+            "con",
+            "CON.png",
+            "..",
+            ".",
+            "",
+            " .. ",
+            long.as_str(),
+            "x\u{1b}]0;t\u{7}.png",
+        ] {
+            let local = local_name(&file(name, ""));
+            assert!(!local.is_empty(), "{name:?}");
+            assert!(!local.contains(['/', '\\', '\0']), "{name:?} -> {local:?}");
+            assert!(!local.starts_with('.'), "{name:?} -> {local:?}");
+            assert!(local.len() <= MAX_NAME_BYTES, "{name:?}");
+            assert!(
+                !local.chars().any(char::is_control),
+                "{name:?} -> {local:?}"
+            );
+            let stem = local
+                .split('.')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            assert!(!RESERVED.contains(&stem.as_str()), "{name:?} -> {local:?}");
+            let joined = Path::new("/out").join(&local);
+            assert_eq!(joined.parent(), Some(Path::new("/out")), "{name:?}");
+        }
+        assert!(local_name(&file(&long, "")).ends_with(".png"));
+    }
+
+    #[test]
+    fn subfolders_fold_into_the_name() {
+        assert_eq!(local_name(&file("a.png", "anim/run1")), "anim_run1_a.png");
+        assert_eq!(local_name(&file("a.png", "../..")), "a.png");
+        assert_eq!(local_name(&file("a.png", "x\\y")), "x_y_a.png");
+    }
+
+    #[test]
+    fn numbered_names_keep_the_extension() {
+        assert_eq!(numbered("a.png", 2), "a (2).png");
+        assert_eq!(numbered("noext", 1), "noext (1)");
+    }
+}

@@ -1,0 +1,393 @@
+//! The only place that awaits: it owns the event channel, runs the socket task, the
+//! ticker and the liveness probe, and carries out the app's effects as tasks whose
+//! results come back as events.
+
+use crate::app::{Effect, Event, Stamped};
+use crate::comfy::http::{ComfyClient, HttpError, SubmitRequest};
+use crate::comfy::ws::WsConnection;
+use crate::comfy::{ClientId, PromptId, ServerUrl};
+use reqwest::header::HeaderMap;
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinHandle;
+
+/// Depth of the event channel. When the app falls behind (a flood of progress), the
+/// socket task waits here instead of growing memory: the backlog stays bounded.
+pub const EVENT_CHANNEL_DEPTH: usize = 1024;
+/// Downloads that may run at once.
+const PARALLEL_DOWNLOADS: usize = 4;
+/// Connection attempts before the first successful connect counts as unreachable.
+const FIRST_CONNECT_ATTEMPTS: u32 = 3;
+
+/// Timing of the liveness checks. ComfyUI never pings and a silent model load of a minute
+/// is normal, so silence alone proves nothing: an HTTP probe tells a healthy server from a
+/// dead one, and our own pings catch a half-open socket.
+#[derive(Debug, Clone, Copy)]
+pub struct Liveness {
+    /// After this much silence, probe the server over HTTP (and ping the socket).
+    pub probe_after: Duration,
+    /// A server with no sign of life (no frame, no pong, no probe answer) for this long
+    /// is dead.
+    pub dead_after: Duration,
+    /// Longest wait for one probe.
+    pub probe_timeout: Duration,
+}
+
+impl Default for Liveness {
+    fn default() -> Self {
+        Self {
+            probe_after: Duration::from_secs(5),
+            dead_after: Duration::from_secs(25),
+            probe_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Everything needed to carry out one run.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    pub client: ComfyClient,
+    pub server: ServerUrl,
+    pub headers: HeaderMap,
+    pub client_id: ClientId,
+    pub prompt_id: PromptId,
+    pub prompt: Map<String, Value>,
+    pub preview_method: Option<String>,
+    pub out_dir: PathBuf,
+    pub liveness: Liveness,
+}
+
+pub type EventSender = mpsc::Sender<Stamped>;
+
+pub struct Runtime {
+    ctx: Arc<RunContext>,
+    tx: EventSender,
+    rx: mpsc::Receiver<Stamped>,
+    downloads: Arc<Semaphore>,
+    background: Vec<JoinHandle<()>>,
+}
+
+async fn send(tx: &EventSender, event: Event) -> bool {
+    tx.send(Stamped::new(Instant::now(), event)).await.is_ok()
+}
+
+impl Runtime {
+    pub fn new(ctx: RunContext) -> Self {
+        let (tx, rx) = mpsc::channel(EVENT_CHANNEL_DEPTH);
+        Self {
+            ctx: Arc::new(ctx),
+            tx,
+            rx,
+            downloads: Arc::new(Semaphore::new(PARALLEL_DOWNLOADS)),
+            background: Vec::new(),
+        }
+    }
+
+    pub fn context(&self) -> &RunContext {
+        &self.ctx
+    }
+
+    /// For the faces' own sources (terminal reader, signals, preview decoder).
+    pub fn sender(&self) -> EventSender {
+        self.tx.clone()
+    }
+
+    /// Starts the socket task and the once-a-second ticker.
+    pub fn start(&mut self) {
+        let ctx = Arc::clone(&self.ctx);
+        let tx = self.tx.clone();
+        self.background
+            .push(tokio::spawn(async move { socket_task(ctx, tx).await }));
+        let tx = self.tx.clone();
+        self.background.push(tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(Duration::from_secs(1));
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticker.tick().await;
+            loop {
+                ticker.tick().await;
+                if !send(&tx, Event::Tick).await {
+                    break;
+                }
+            }
+        }));
+    }
+
+    /// Waits for one event, then takes every event already waiting.
+    pub async fn next_batch(&mut self) -> Vec<Stamped> {
+        let mut batch = Vec::new();
+        if let Some(first) = self.rx.recv().await {
+            batch.push(first);
+        }
+        while batch.len() < EVENT_CHANNEL_DEPTH {
+            match self.rx.try_recv() {
+                Ok(event) => batch.push(event),
+                Err(_) => break,
+            }
+        }
+        batch
+    }
+
+    /// Carries out effects. Returns the exit code when one of them is `Exit`.
+    pub fn perform(&mut self, effects: Vec<Effect>) -> Option<i32> {
+        let mut exit = None;
+        for effect in effects {
+            match effect {
+                Effect::Exit(code) => exit = exit.or(Some(code)),
+                effect => self.spawn_effect(effect),
+            }
+        }
+        exit
+    }
+
+    fn spawn_effect(&self, effect: Effect) {
+        let ctx = Arc::clone(&self.ctx);
+        let tx = self.tx.clone();
+        let downloads = Arc::clone(&self.downloads);
+        tokio::spawn(async move {
+            let event = match effect {
+                Effect::Submit => submit(&ctx).await,
+                Effect::Download { node, file } => {
+                    let _permit = downloads.acquire_owned().await;
+                    match crate::output::download(&ctx.client, &file, &ctx.out_dir).await {
+                        Ok((path, bytes)) => Event::Saved {
+                            node,
+                            file,
+                            path,
+                            bytes,
+                        },
+                        Err(e) => Event::SaveFailed {
+                            node,
+                            file,
+                            reason: e.to_string(),
+                        },
+                    }
+                }
+                Effect::FetchHistory(id) => match ctx.client.history(&id).await {
+                    Ok(entry) => Event::History(entry),
+                    Err(e) => Event::HistoryFailed {
+                        reason: e.to_string(),
+                    },
+                },
+                Effect::PollQueue => match ctx.client.queue().await {
+                    Ok(snapshot) => Event::Queue(snapshot),
+                    // A failed poll changes nothing; liveness decides about the server.
+                    Err(_) => return,
+                },
+                Effect::Interrupt(id) => cancel_result(ctx.client.interrupt(&id).await),
+                Effect::DeleteFromQueue(id) => {
+                    cancel_result(ctx.client.delete_from_queue(&[id]).await)
+                }
+                Effect::Exit(_) => return,
+            };
+            send(&tx, event).await;
+        });
+    }
+
+    /// Stops the background tasks (the socket closes with them).
+    pub fn shutdown(&mut self) {
+        for task in self.background.drain(..) {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn cancel_result(result: Result<(), HttpError>) -> Event {
+    match result {
+        Ok(()) => Event::CancelSent,
+        Err(e) => Event::CancelFailed {
+            reason: e.to_string(),
+        },
+    }
+}
+
+async fn submit(ctx: &RunContext) -> Event {
+    let request = SubmitRequest {
+        prompt: &ctx.prompt,
+        client_id: &ctx.client_id,
+        prompt_id: &ctx.prompt_id,
+        preview_method: ctx.preview_method.as_deref(),
+    };
+    match ctx.client.submit(&request).await {
+        Ok(submitted) => Event::Submitted(submitted),
+        Err(HttpError::Rejected(rejection)) => Event::Rejected(rejection),
+        Err(e) => Event::SubmitFailed {
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// Backoff before reconnect attempt `attempt` (1-based): doubling from 250 ms, capped
+/// at 3 s, with jitter so that many clients do not return in step.
+pub fn backoff(attempt: u32) -> Duration {
+    let base = 250u64.saturating_mul(1 << attempt.saturating_sub(1).min(4));
+    let capped = base.min(3000);
+    let jitter = rand::random_range(0..=capped / 4);
+    Duration::from_millis(capped - capped / 8 + jitter)
+}
+
+/// Keeps the socket open for the whole run: connects, forwards every item, reconnects
+/// with the same client id when it drops, and decides when the server is gone.
+async fn socket_task(ctx: Arc<RunContext>, tx: EventSender) {
+    let mut connected_once = false;
+    let mut attempt: u32 = 0;
+    let mut last_alive = Instant::now();
+    loop {
+        let connect = WsConnection::connect(&ctx.server, &ctx.client_id, &ctx.headers);
+        match tokio::time::timeout(ctx.liveness.dead_after, connect).await {
+            Ok(Ok(mut socket)) => {
+                attempt = 0;
+                last_alive = Instant::now();
+                if !send(
+                    &tx,
+                    Event::Connected {
+                        reconnect: connected_once,
+                    },
+                )
+                .await
+                {
+                    return;
+                }
+                connected_once = true;
+                let reason = match follow(&ctx, &tx, &mut socket, &mut last_alive).await {
+                    Follow::ReceiverGone => return,
+                    Follow::Dead(reason) => {
+                        send(&tx, Event::ServerSilent { reason }).await;
+                        return;
+                    }
+                    Follow::Dropped(reason) => reason,
+                };
+                // Close fully before reconnecting: a stale socket torn down later
+                // would deregister the new one on the server.
+                let _ = tokio::time::timeout(Duration::from_secs(2), socket.close()).await;
+                attempt += 1;
+                if !send(&tx, Event::Disconnected { reason, attempt }).await {
+                    return;
+                }
+            }
+            Ok(Err(error)) => {
+                attempt += 1;
+                if !connected_once && attempt >= FIRST_CONNECT_ATTEMPTS {
+                    send(
+                        &tx,
+                        Event::Unreachable {
+                            reason: error.to_string(),
+                        },
+                    )
+                    .await;
+                    return;
+                }
+                if connected_once {
+                    if !send(
+                        &tx,
+                        Event::Disconnected {
+                            reason: error.to_string(),
+                            attempt,
+                        },
+                    )
+                    .await
+                    {
+                        return;
+                    }
+                    if probe(&ctx).await {
+                        last_alive = Instant::now();
+                    }
+                }
+            }
+            Err(_) => {
+                attempt += 1;
+                if !connected_once && attempt >= FIRST_CONNECT_ATTEMPTS {
+                    send(
+                        &tx,
+                        Event::Unreachable {
+                            reason: "the WebSocket handshake got no answer".into(),
+                        },
+                    )
+                    .await;
+                    return;
+                }
+            }
+        }
+        if connected_once && last_alive.elapsed() >= ctx.liveness.dead_after {
+            send(
+                &tx,
+                Event::ServerSilent {
+                    reason: format!("no answer for {} s", last_alive.elapsed().as_secs()),
+                },
+            )
+            .await;
+            return;
+        }
+        tokio::time::sleep(backoff(attempt)).await;
+    }
+}
+
+enum Follow {
+    ReceiverGone,
+    Dropped(String),
+    Dead(String),
+}
+
+/// `GET /prompt` answered in time.
+async fn probe(ctx: &RunContext) -> bool {
+    matches!(
+        tokio::time::timeout(ctx.liveness.probe_timeout, ctx.client.queue_remaining()).await,
+        Ok(Ok(_))
+    )
+}
+
+/// Forwards items until the socket drops or the server is judged dead.
+async fn follow(
+    ctx: &RunContext,
+    tx: &EventSender,
+    socket: &mut WsConnection,
+    last_alive: &mut Instant,
+) -> Follow {
+    let mut check = tokio::time::interval(ctx.liveness.probe_after);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    check.tick().await;
+    loop {
+        tokio::select! {
+            item = socket.next() => {
+                let item = match item {
+                    None => return Follow::Dropped("the server closed the connection".into()),
+                    Some(Err(error)) => return Follow::Dropped(error.to_string()),
+                    Some(Ok(item)) => item,
+                };
+                *last_alive = Instant::now();
+                if !send(tx, Event::Ws(item)).await {
+                    return Follow::ReceiverGone;
+                }
+            }
+            _ = check.tick() => {
+                if socket.last_seen().elapsed() < ctx.liveness.probe_after {
+                    continue;
+                }
+                // Quiet: is the server alive, and is this socket still its peer?
+                let _ = socket.ping().await;
+                if probe(ctx).await {
+                    *last_alive = Instant::now();
+                }
+                if last_alive.elapsed() >= ctx.liveness.dead_after {
+                    return Follow::Dead(format!(
+                        "no answer for {} s",
+                        last_alive.elapsed().as_secs()
+                    ));
+                }
+                // Not even a pong for this long while the server answers HTTP: the socket
+                // is likely half-open, so replace it.
+                if socket.last_seen().elapsed() >= ctx.liveness.dead_after {
+                    return Follow::Dropped("the connection went silent".into());
+                }
+            }
+        }
+    }
+}

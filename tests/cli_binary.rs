@@ -1,0 +1,225 @@
+//! The built binary: exit codes, bad input, and cancelling with Ctrl-C (SIGINT).
+
+mod common;
+
+use common::sim::{requests_to, start_sim, within};
+use serde_json::{Value, json};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_comfy-tui"));
+    command.env_remove("COMFYUI_URL").kill_on_drop(true);
+    command
+}
+
+fn slow_workflow(steps: u64) -> Value {
+    json!({
+        "1": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
+        "2": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "sd15-demo.safetensors"}},
+        "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "x", "clip": ["2", 1]}},
+        "4": {"class_type": "KSampler", "inputs": {
+            "seed": 7, "steps": steps, "cfg": 8, "sampler_name": "euler", "scheduler": "normal", "denoise": 1,
+            "model": ["2", 0], "positive": ["3", 0], "negative": ["3", 0], "latent_image": ["1", 0]}},
+        "5": {"class_type": "VAEDecode", "inputs": {"samples": ["4", 0], "vae": ["2", 2]}},
+        "6": {"class_type": "SaveImage", "inputs": {"filename_prefix": "slow", "images": ["5", 0]}}
+    })
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+async fn run_binary(args: &[&str]) -> Output {
+    let output = within(binary().args(args).stdin(Stdio::null()).output())
+        .await
+        .expect("binary runs");
+    Output {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_workflow_files_exit_2_naming_the_file_and_send_nothing() {
+    let sim = start_sim(Duration::from_millis(1)).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let cases: [(&str, &str, &str); 4] = [
+        ("broken.json", "{\"1\": ", "not valid JSON"),
+        ("list.json", "[1, 2]", "must be a JSON object"),
+        (
+            "ui.json",
+            r#"{"nodes": [], "links": [], "version": 0.4}"#,
+            "UI format",
+        ),
+        ("missing.json", "", "cannot read"),
+    ];
+    for (name, text, problem) in cases {
+        let path = dir.path().join(name);
+        if !text.is_empty() {
+            std::fs::write(&path, text).expect("write");
+        }
+        let out = run_binary(&[
+            "run",
+            path.to_str().expect("utf-8 path"),
+            "--server",
+            &sim.url(),
+            "--json",
+        ])
+        .await;
+        assert_eq!(out.code, 2, "{name}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(name),
+            "{name}: stderr names the file: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains(problem), "{name}: {}", out.stderr);
+        let last: Value =
+            serde_json::from_str(out.stdout.lines().last().unwrap_or("{}")).expect("json");
+        assert_eq!(last["event"], "done");
+        assert_eq!(last["exit_code"], 2);
+    }
+    let good = dir.path().join("good.json");
+    std::fs::write(&good, slow_workflow(2).to_string()).expect("write");
+    let out = run_binary(&[
+        "run",
+        good.to_str().expect("utf-8"),
+        "--server",
+        &sim.url(),
+        "--set",
+        "Nope.steps=3",
+        "--plain",
+    ])
+    .await;
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("Nope"), "{}", out.stderr);
+    let out = run_binary(&[
+        "run",
+        good.to_str().expect("utf-8"),
+        "--server",
+        "ftp://x",
+        "--plain",
+    ])
+    .await;
+    assert_eq!(out.code, 2);
+    let out = run_binary(&["run", "--bogus-flag"]).await;
+    assert_eq!(out.code, 2);
+    assert!(
+        sim.requests().is_empty(),
+        "requests reached the server: {:?}",
+        sim.requests()
+    );
+    sim.shutdown().await;
+}
+
+/// Starts `run --json` and returns the child plus a reader of its lines.
+async fn spawn_run(
+    workflow: &Value,
+    server: &str,
+    dir: &std::path::Path,
+) -> (
+    tokio::process::Child,
+    tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+) {
+    let path = dir.join("w.json");
+    std::fs::write(&path, workflow.to_string()).expect("write");
+    let mut child = binary()
+        .args([
+            "run",
+            path.to_str().expect("utf-8"),
+            "--server",
+            server,
+            "--json",
+            "--out",
+        ])
+        .arg(dir.join("out"))
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    (child, BufReader::new(stdout).lines())
+}
+
+async fn next_event(
+    lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    event: &str,
+) -> Value {
+    loop {
+        let line = within(lines.next_line())
+            .await
+            .expect("read")
+            .expect("line before exit");
+        let value: Value = serde_json::from_str(&line).expect("json line");
+        if value["event"] == event {
+            return value;
+        }
+    }
+}
+
+fn sigint(child: &tokio::process::Child) {
+    let pid = child.id().expect("running").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_running_interrupts_our_prompt_and_exits_130() {
+    let sim = start_sim(Duration::from_millis(50)).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let (mut child, mut lines) = spawn_run(&slow_workflow(400), &sim.url(), dir.path()).await;
+    let submitted = next_event(&mut lines, "submitted").await;
+    let prompt_id = submitted["prompt_id"].as_str().expect("id").to_owned();
+    next_event(&mut lines, "progress").await;
+    sigint(&child);
+    let done = next_event(&mut lines, "done").await;
+    assert_eq!(done["status"], "interrupted");
+    let status = within(child.wait()).await.expect("exit");
+    assert_eq!(status.code(), Some(130));
+    let interrupts = requests_to(&sim, "POST", "/interrupt");
+    assert_eq!(interrupts.len(), 1);
+    assert_eq!(
+        interrupts[0].body.as_ref().map(|b| b["prompt_id"].clone()),
+        Some(json!(prompt_id))
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_queued_deletes_our_prompt_from_the_queue() {
+    let sim = start_sim(Duration::from_millis(50)).await;
+    // Someone else's long prompt keeps the worker busy.
+    let blocker = reqwest::Client::new()
+        .post(format!("{}/prompt", sim.url()))
+        .json(&json!({"prompt": slow_workflow(400), "client_id": "someone-else"}))
+        .send();
+    assert!(within(blocker).await.expect("post").status().is_success());
+    let dir = tempfile::tempdir().expect("dir");
+    let (mut child, mut lines) = spawn_run(&slow_workflow(3), &sim.url(), dir.path()).await;
+    let submitted = next_event(&mut lines, "submitted").await;
+    let prompt_id = submitted["prompt_id"].as_str().expect("id").to_owned();
+    sigint(&child);
+    let done = next_event(&mut lines, "done").await;
+    assert_eq!(done["status"], "interrupted");
+    assert_eq!(within(child.wait()).await.expect("exit").code(), Some(130));
+    let deletes = requests_to(&sim, "POST", "/queue");
+    assert!(
+        deletes
+            .iter()
+            .any(|r| r.body.as_ref().map(|b| b["delete"].clone()) == Some(json!([prompt_id]))),
+        "{deletes:?}"
+    );
+    assert!(
+        requests_to(&sim, "POST", "/interrupt").is_empty(),
+        "must not interrupt someone else's prompt"
+    );
+    sim.shutdown().await;
+}
