@@ -35,7 +35,12 @@ fn content(app: &App) -> (String, Vec<Line<'static>>) {
                     .map(|id| format!("node {}", sanitize(id.as_str())))
             });
         if let Some(node) = node {
-            let class = if error.node_type.is_empty() {
+            let same = error
+                .node_id
+                .as_ref()
+                .and_then(|id| app.job.node(id))
+                .is_some_and(|n| n.name() == error.node_type);
+            let class = if error.node_type.is_empty() || same {
                 String::new()
             } else {
                 format!(" · {}", sanitize(&error.node_type))
@@ -118,8 +123,15 @@ fn wrapped(lines: Vec<Line<'static>>, width: u16) -> Vec<Line<'static>> {
             out.push(line);
             continue;
         }
-        for piece in format::wrap(&text, usize::from(width)) {
-            out.push(Line::styled(piece, style));
+        // Continuation rows keep the line's indent and two more: a traceback stays legible.
+        let indent = (text.len() - text.trim_start().len()).min(usize::from(width) / 3);
+        let body_width = usize::from(width).saturating_sub(indent + 2).max(8);
+        for (i, piece) in format::wrap(text.trim_start(), body_width)
+            .into_iter()
+            .enumerate()
+        {
+            let pad = if i == 0 { indent } else { indent + 2 };
+            out.push(Line::styled(format!("{:pad$}{piece}", ""), style));
         }
     }
     out

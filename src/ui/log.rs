@@ -3,6 +3,7 @@
 use super::{format, theme};
 use crate::app::{App, Report};
 use crate::comfy::NodeId;
+use crate::job::Job;
 use crate::text::sanitize;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -10,9 +11,13 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-/// One report in words (not yet sanitized: callers sanitize at the edge).
-pub fn describe(report: &Report) -> String {
-    let node = |id: &NodeId| format!("node {id}");
+/// One report in words, nodes named from the job's graph (not yet sanitized: callers
+/// sanitize at the edge).
+pub fn describe(report: &Report, job: &Job) -> String {
+    let node = |id: &NodeId| match job.node(id) {
+        Some(n) => format!("{} ({id})", n.name()),
+        None => format!("node {id}"),
+    };
     match report {
         Report::Submitted {
             prompt_id,
@@ -108,7 +113,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
             Line::from(vec![
                 Span::styled(format!("{:>6} ", format::clock(at)), theme::dim()),
                 Span::styled(
-                    sanitize(&describe(&line.report)).into_owned(),
+                    sanitize(&describe(&line.report, &app.job)).into_owned(),
                     style(&line.report),
                 ),
             ])

@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table};
 
 /// Inner width from which the class column is shown next to the title.
-const CLASS_COLUMN_MIN_WIDTH: u16 = 56;
+const CLASS_COLUMN_MIN_WIDTH: u16 = 64;
 
 /// The first row to show: the user's scroll, clamped; while the user has not scrolled
 /// (offset 0), the list follows the running node so that it never runs off screen.

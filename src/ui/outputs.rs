@@ -26,7 +26,8 @@ fn row_count(app: &App) -> usize {
 /// The panel's height (border included); 0 while there is nothing to show.
 pub fn wanted_height(app: &App) -> u16 {
     let rows = row_count(app);
-    if rows == 0 && !app.job.is_finished() {
+    // "No files" says something only about a run that succeeded.
+    if rows == 0 && app.job.outcome() != Some(crate::job::Outcome::Success) {
         return 0;
     }
     (rows.clamp(1, MAX_ROWS) + 2) as u16

@@ -236,7 +236,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, state: &PreviewState
             format!("cannot show it: {}", sanitize(reason)),
             theme::dim(),
         ),
-        (Some(_), None) if popup_open => Line::styled("(hidden under the popup)", theme::dim()),
+        (Some(_), None) if popup_open => Line::raw(""),
         (Some(_), None) => Line::styled("decoding…", theme::dim()),
         (None, None) => Line::styled("no preview yet", theme::dim()),
     };
