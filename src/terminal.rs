@@ -93,6 +93,40 @@ impl Drop for Guard {
     }
 }
 
+/// Overrides the graphics detection: `halfblocks` never asks the terminal, `query` always does.
+pub const GRAPHICS_ENV: &str = "COMFY_TUI_GRAPHICS";
+
+/// Whether asking the terminal about pictures is worth it. A terminal that never answers
+/// costs the query's timeout and leaves its reader thread blocked on standard input, where
+/// it would swallow the user's next key; so only terminals that announce themselves as
+/// able to draw pictures are asked. Inside tmux, half blocks (passthrough is often off).
+pub fn graphics_likely() -> bool {
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    match var(GRAPHICS_ENV).as_str() {
+        "halfblocks" => return false,
+        "query" => return true,
+        _ => {}
+    }
+    if std::env::var_os("TMUX").is_some() || var("TERM").starts_with("screen") {
+        return false;
+    }
+    let term = var("TERM");
+    let program = var("TERM_PROGRAM");
+    std::env::var_os("KITTY_WINDOW_ID").is_some()
+        || std::env::var_os("WEZTERM_EXECUTABLE").is_some()
+        || std::env::var_os("GHOSTTY_RESOURCES_DIR").is_some()
+        || var("LC_TERMINAL") == "iTerm2"
+        || [
+            "kitty", "ghostty", "foot", "wezterm", "sixel", "mlterm", "contour",
+        ]
+        .iter()
+        .any(|t| term.contains(t))
+        || matches!(
+            program.as_str(),
+            "iTerm.app" | "WezTerm" | "ghostty" | "vscode" | "WarpTerminal" | "rio" | "mintty"
+        )
+}
+
 /// How pictures are drawn: asks the terminal (kitty, sixel, iTerm2) when `query` is set,
 /// else half blocks. Call it after [`Guard::new`] and before reading terminal events: the
 /// answer arrives on standard input.

@@ -125,7 +125,7 @@ pub async fn run_with<D: Driver>(
     mut app: App,
     options: TuiOptions,
 ) -> anyhow::Result<i32> {
-    let picker = terminal::picker(options.query_graphics);
+    let picker = terminal::picker(options.query_graphics && terminal::graphics_likely());
     let mut preview = PreviewState::new(picker);
     let tasks = [
         tokio::spawn(read_terminal(driver.sender())),

@@ -134,7 +134,8 @@ async fn run(
 #[tokio::test]
 async fn a_burst_of_events_is_drawn_once_and_sigterm_exits_130() {
     let mut scene = Scene::new();
-    scene.running();
+    // Preview hidden: a decode result would be a (legitimate) second frame.
+    scene.running().key('p');
     let mut driver = FakeDriver::new();
     for step in 13..=18 {
         scene.secs(0.05);
@@ -192,6 +193,8 @@ async fn frames_are_spaced_by_the_budget_and_the_last_change_is_drawn() {
     // The last progress made it to the screen even though it came inside a frame budget.
     let screen_text = ui_common::screen_text(&screen.terminal);
     assert!(screen_text.contains("16/20"), "{screen_text}");
+    // The preview was decoded off the loop and came back as a frame of its own.
+    assert!(screen_text.contains('▄'), "{screen_text}");
 }
 
 #[tokio::test]

@@ -89,10 +89,15 @@ impl PreviewState {
 
     /// The picture the pane should show now, if any.
     pub fn wanted(app: &App) -> Option<Source> {
-        if app.job.outcome() == Some(Outcome::Success)
-            && let Some(saved) = app.saved.iter().rev().find(|s| is_decodable(&s.path))
-        {
-            return Some(Source::Output(saved.path.clone()));
+        if app.job.outcome() == Some(Outcome::Success) {
+            // The newest saved picture, preferring real outputs over preview temp files.
+            let pictures = || app.saved.iter().rev().filter(|s| is_decodable(&s.path));
+            let best = pictures()
+                .find(|s| s.file.folder_type == "output")
+                .or_else(|| pictures().next());
+            if let Some(saved) = best {
+                return Some(Source::Output(saved.path.clone()));
+            }
         }
         app.job
             .latest_preview

@@ -7,6 +7,9 @@ use crate::job::NodeState;
 use crate::text::sanitize;
 use std::fmt::Write;
 
+/// How many node times the summary lists.
+const SLOWEST: usize = 5;
+
 pub fn summary(app: &App) -> String {
     let job = &app.job;
     let mut out = String::new();
@@ -37,14 +40,23 @@ pub fn summary(app: &App) -> String {
         }
         out.push('\n');
     }
-    for (node, duration) in job.durations() {
+    // The slowest nodes, in graph order: where the time went, without a wall of lines.
+    let mut timed: Vec<_> = job.durations().enumerate().collect();
+    timed.sort_by(|a, b| b.1.1.cmp(&a.1.1));
+    let hidden = timed.len().saturating_sub(SLOWEST);
+    timed.truncate(SLOWEST);
+    timed.sort_by_key(|(i, _)| *i);
+    for (_, (node, duration)) in timed {
         let _ = writeln!(
             out,
-            "    {:<24} {:>8}  {}",
-            format::truncate(&sanitize(node.name()), 24),
+            "    {:<28} {:>8}  {}",
+            format::truncate(&sanitize(node.name()), 28),
             format::duration(duration),
             node.state.label()
         );
+    }
+    if hidden > 0 {
+        let _ = writeln!(out, "    (and {hidden} faster nodes)");
     }
     if let Some(error) = &job.error {
         let _ = writeln!(
