@@ -42,7 +42,7 @@ pub fn summary(app: &App) -> String {
     }
     // The slowest nodes, in graph order: where the time went, without a wall of lines.
     let mut timed: Vec<_> = job.durations().enumerate().collect();
-    timed.sort_by(|a, b| b.1.1.cmp(&a.1.1));
+    timed.sort_by_key(|(_, (_, d))| std::cmp::Reverse(*d));
     let hidden = timed.len().saturating_sub(SLOWEST);
     timed.truncate(SLOWEST);
     timed.sort_by_key(|(i, _)| *i);
