@@ -159,3 +159,22 @@ fn a_long_graph_follows_the_running_node_until_the_user_scrolls() {
     let screen = screen_text(&render(&scene.app, 60, 20));
     assert!(screen.contains("KSampler"), "{screen}");
 }
+
+#[test]
+fn cancel_then_quit_leaves_once_the_interrupt_is_confirmed_but_c_y_stays() {
+    use comfy_tui::app::Effect;
+    let mut quitting = Scene::new();
+    quitting.running().key('q');
+    quitting.key('c');
+    quitting.msg(r#"{"type":"execution_interrupted","data":{"prompt_id":"PID","node_id":"3","node_type":"KSampler","executed":[],"timestamp":3}}"#);
+    quitting.end();
+    let effects = quitting.send(Event::History(None));
+    assert_eq!(effects, vec![Effect::Exit(130)]);
+
+    // `c` `y` only cancels: the view stays with the interrupted run until `q`.
+    let mut staying = Scene::new();
+    staying.interrupted();
+    assert!(staying.app.is_settled());
+    assert!(staying.send(Event::Tick).is_empty());
+    assert_eq!(staying.key('q'), vec![Effect::Exit(130)]);
+}

@@ -177,7 +177,7 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
             effects.push(Effect::Exit(crate::exit::CANCELLED));
         }
     }
-    if !app.config.interactive
+    if (!app.config.interactive || app.quit_when_settled)
         && app.is_settled()
         && !effects.iter().any(|e| matches!(e, Effect::Exit(_)))
     {
@@ -464,6 +464,7 @@ fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Effect>) {
                 }
                 Some(Answer::CancelRun) => {
                     app.ui.popup = None;
+                    app.quit_when_settled = true;
                     request_cancel(app, at, effects);
                 }
                 Some(_) => app.ui.popup = None,
