@@ -87,3 +87,47 @@ fn too_small() {
         insta::assert_snapshot!(format!("too_small_{w}x{h}"), terminal.backend());
     }
 }
+
+#[test]
+fn reconnecting() {
+    use comfy_tui::app::Event;
+    let mut scene = Scene::new();
+    scene.running().secs(0.5);
+    scene.send(Event::Disconnected {
+        reason: "connection reset by peer".into(),
+        attempt: 3,
+    });
+    insta::assert_snapshot!("reconnecting_80x24", render(&scene.app, 80, 24).backend());
+}
+
+#[test]
+fn rejected() {
+    use comfy_tui::app::Event;
+    use comfy_tui::comfy::http::{NodeError, NodeErrorItem, Rejection};
+    let mut scene = Scene::new();
+    scene.send(Event::Connected { reconnect: false });
+    scene.secs(0.1);
+    scene.send(Event::Rejected(Rejection {
+        kind: "prompt_outputs_failed_validation".into(),
+        message: "Prompt outputs failed validation".into(),
+        details: String::new(),
+        node_errors: vec![NodeError {
+            node_id: "4".into(),
+            class_type: "CheckpointLoaderSimple".into(),
+            errors: vec![NodeErrorItem {
+                kind: "value_not_in_list".into(),
+                message: "Value not in list".into(),
+                details: "ckpt_name: 'sd15.safetensors' not in []".into(),
+                input_name: Some("ckpt_name".into()),
+            }],
+        }],
+    }));
+    insta::assert_snapshot!("rejected_80x24", render(&scene.app, 80, 24).backend());
+}
+
+#[test]
+fn a_question_shows_even_when_the_window_is_too_small() {
+    let mut scene = Scene::new();
+    scene.running().key('q');
+    insta::assert_snapshot!("too_small_quit_50x16", render(&scene.app, 50, 16).backend());
+}

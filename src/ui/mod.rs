@@ -125,6 +125,8 @@ pub fn render(frame: &mut Frame<'_>, app: &App, preview: &PreviewState) {
     let area = frame.area();
     let Some(areas) = layout(area, app) else {
         render_too_small(frame, area);
+        // A question asked while the window is small must still be seen.
+        popup::render(frame, area, app);
         return;
     };
     header::render(frame, areas.header, app);
