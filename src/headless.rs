@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 /// Version of the JSON-lines schema; bumped on incompatible changes.
 pub const SCHEMA: u32 = 1;
 /// At most this often per node is progress printed; the last value always is.
-const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
+const JSON_PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
+/// People read plain lines: one progress line a second is plenty.
+const PLAIN_PROGRESS_INTERVAL: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -46,8 +48,11 @@ impl<W: Write> Printer<W> {
     pub fn print(&mut self, line: LogLine) -> std::io::Result<()> {
         if let Report::Progress { node, value, max } = &line.report {
             let last = self.last_progress.get(node.as_str());
-            let due =
-                last.is_none_or(|t| line.at.saturating_duration_since(*t) >= PROGRESS_INTERVAL);
+            let interval = match self.format {
+                Format::Json => JSON_PROGRESS_INTERVAL,
+                Format::Plain => PLAIN_PROGRESS_INTERVAL,
+            };
+            let due = last.is_none_or(|t| line.at.saturating_duration_since(*t) >= interval);
             let same_node_held = matches!(&self.held, Some(LogLine { report: Report::Progress { node: held, .. }, .. }) if held == node);
             if !same_node_held {
                 self.flush_held()?;
@@ -58,6 +63,10 @@ impl<W: Write> Printer<W> {
                 return self.write(&line.report);
             }
             self.held = Some(line);
+            return Ok(());
+        }
+        if self.format == Format::Plain && matches!(line.report, Report::Preview { .. }) {
+            // A line per preview frame says nothing to a reader.
             return Ok(());
         }
         self.flush_held()?;
@@ -157,7 +166,11 @@ pub fn report_json(report: &Report) -> Value {
         }
         Report::Started => json!({"event": "started"}),
         Report::Cached { nodes } => json!({"event": "cached", "nodes": nodes}),
-        Report::Executing { node } => json!({"event": "executing", "node": node}),
+        Report::Executing {
+            node,
+            class_type,
+            title,
+        } => json!({"event": "executing", "node": node, "class_type": class_type, "title": title}),
         Report::Progress { node, value, max } => {
             json!({"event": "progress", "node": node, "value": value, "max": max})
         }
@@ -266,7 +279,21 @@ pub fn report_plain(report: &Report) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Report::Executing { node } => format!("node {} running", s(node.as_str())),
+        Report::Executing {
+            node,
+            class_type,
+            title,
+        } => match title {
+            Some(title) if title != class_type => {
+                format!(
+                    "node {} {} ({}) running",
+                    s(node.as_str()),
+                    s(title),
+                    s(class_type)
+                )
+            }
+            _ => format!("node {} {} running", s(node.as_str()), s(class_type)),
+        },
         Report::Progress { node, value, max } => {
             format!(
                 "node {} {}/{}",

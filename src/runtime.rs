@@ -40,8 +40,8 @@ impl Default for Liveness {
     fn default() -> Self {
         Self {
             probe_after: Duration::from_secs(5),
-            dead_after: Duration::from_secs(25),
-            probe_timeout: Duration::from_secs(5),
+            dead_after: Duration::from_secs(20),
+            probe_timeout: Duration::from_secs(4),
         }
     }
 }

@@ -2,115 +2,31 @@
 
 mod common;
 
-use comfy_tui::cli::{FaceArgs, RunArgs};
 use comfy_tui::headless::Format;
 use comfy_tui::launch::{self, Face};
-use comfy_tui::sim::{FailNode, NodeMatch, SimHandle};
+use comfy_tui::sim::{FailNode, NodeMatch};
+use common::run::{args, hidden_files, run_json, txt2img};
 use common::sim::{requests_to, start_sim, within};
-use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use serde_json::json;
+use std::path::PathBuf;
 use std::time::Duration;
-
-/// A small txt2img graph the simulator runs in a few milliseconds.
-pub fn txt2img(steps: u64) -> Value {
-    json!({
-        "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "sd15-demo.safetensors"}},
-        "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a cat", "clip": ["4", 1]}, "_meta": {"title": "Positive"}},
-        "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["4", 1]}, "_meta": {"title": "Negative"}},
-        "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 2}},
-        "3": {"class_type": "KSampler", "inputs": {
-            "seed": 1, "steps": steps, "cfg": 8, "sampler_name": "euler", "scheduler": "normal", "denoise": 1,
-            "model": ["4", 0], "positive": ["6", 0], "negative": ["7", 0], "latent_image": ["5", 0]},
-            "_meta": {"title": "Sampler"}},
-        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
-        "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "t", "images": ["8", 0]}},
-        "10": {"class_type": "PreviewImage", "inputs": {"images": ["8", 0]}}
-    })
-}
-
-struct Run {
-    code: i32,
-    lines: Vec<Value>,
-    out: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-fn args(workflow: &Path, server: &str, out: &Path) -> RunArgs {
-    RunArgs {
-        workflow: workflow.to_owned(),
-        server: server.to_owned(),
-        out: out.to_owned(),
-        sets: Vec::new(),
-        seed: None,
-        timeout: None,
-        no_download: false,
-        client_id: None,
-        headers: Vec::new(),
-        preview_method: None,
-        face: FaceArgs {
-            json: true,
-            plain: false,
-            no_notify: true,
-        },
-    }
-}
-
-async fn run_json(sim: &SimHandle, workflow: &Value, tweak: impl FnOnce(&mut RunArgs)) -> Run {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("workflow.json");
-    std::fs::write(&file, workflow.to_string()).expect("write workflow");
-    let out = dir.path().join("out");
-    let mut run_args = args(&file, &sim.url(), &out);
-    tweak(&mut run_args);
-    let face = Face::Headless(Format::Json);
-    let (code, bytes) = match launch::prepare(&run_args, face) {
-        Ok(prepared) => {
-            let (runtime, app) = launch::assemble(prepared, false);
-            let mut buffer = Vec::new();
-            let code = within(comfy_tui::headless::run(
-                runtime,
-                app,
-                Format::Json,
-                &mut buffer,
-            ))
-            .await;
-            (code, buffer)
-        }
-        Err(e) => (comfy_tui::exit::USAGE, e.0.into_bytes()),
-    };
-    let text = String::from_utf8(bytes).expect("utf-8 output");
-    let lines = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect();
-    Run {
-        code,
-        lines,
-        out,
-        _dir: dir,
-    }
-}
-
-fn events<'a>(run: &'a Run, name: &str) -> Vec<&'a Value> {
-    run.lines.iter().filter(|l| l["event"] == name).collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_successful_run_saves_every_output_byte_identical_to_view() {
     let sim = start_sim(Duration::from_millis(1)).await;
-    let run = run_json(&sim, &txt2img(4), |_| {}).await;
-    assert_eq!(run.code, 0, "{:#?}", run.lines);
+    let run = run_json(&sim.url(), &txt2img(4), |_| {}).await;
+    assert_eq!(run.code, 0, "{:#?}", run.lines());
     assert_eq!(
-        run.lines.first().map(|l| l["event"].clone()),
+        run.lines().first().map(|l| l["event"].clone()),
         Some(json!("submitted"))
     );
-    let done = run.lines.last().expect("done line");
+    let done = run.done();
     assert_eq!(done["event"], "done");
     assert_eq!(done["status"], "success");
-    assert!(run.lines.iter().all(|l| l["schema"] == 1));
-    let outputs = events(&run, "output");
+    assert!(run.lines().iter().all(|l| l["schema"] == 1));
+    let outputs = run.events("output");
     assert_eq!(outputs.len(), 4, "2 saved + 2 previews: {outputs:#?}");
-    let progress = events(&run, "progress");
+    let progress = run.events("progress");
     assert_eq!(
         progress.last().map(|p| p["value"].clone()),
         Some(json!(4.0))
@@ -138,21 +54,16 @@ async fn a_successful_run_saves_every_output_byte_identical_to_view() {
         let served = within(served.bytes()).await.expect("body");
         assert_eq!(saved, served.to_vec(), "{path:?} differs from /view");
     }
-    let leftovers: Vec<_> = std::fs::read_dir(&run.out)
-        .expect("out dir")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
-        .collect();
-    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    assert!(hidden_files(&run.out).is_empty(), "temporary files left");
     sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_prompt_exits_3_with_its_node_errors() {
     let sim = start_sim(Duration::from_millis(1)).await;
-    let run = run_json(&sim, &txt2img(0), |_| {}).await;
+    let run = run_json(&sim.url(), &txt2img(0), |_| {}).await;
     assert_eq!(run.code, 3);
-    let rejected = events(&run, "rejected");
+    let rejected = run.events("rejected");
     assert_eq!(rejected.len(), 1);
     let errors = rejected[0]["node_errors"].as_array().expect("node errors");
     assert!(
@@ -162,7 +73,7 @@ async fn a_rejected_prompt_exits_3_with_its_node_errors() {
         "{errors:#?}"
     );
     assert_eq!(
-        run.lines.last().map(|l| l["status"].clone()),
+        run.lines().last().map(|l| l["status"].clone()),
         Some(json!("rejected"))
     );
     sim.shutdown().await;
@@ -175,13 +86,13 @@ async fn an_execution_error_exits_1() {
         target: NodeMatch::Id("3".into()),
         at_step: 2,
     }));
-    let run = run_json(&sim, &txt2img(5), |_| {}).await;
-    assert_eq!(run.code, 1, "{:#?}", run.lines);
-    let errors = events(&run, "error");
+    let run = run_json(&sim.url(), &txt2img(5), |_| {}).await;
+    assert_eq!(run.code, 1, "{:#?}", run.lines());
+    let errors = run.events("error");
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0]["node"], "3");
     assert_eq!(
-        run.lines.last().map(|l| l["status"].clone()),
+        run.lines().last().map(|l| l["status"].clone()),
         Some(json!("error"))
     );
     sim.shutdown().await;
@@ -190,22 +101,22 @@ async fn an_execution_error_exits_1() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_identical_rerun_is_cached_and_still_saves_outputs() {
     let sim = start_sim(Duration::from_millis(1)).await;
-    let first = run_json(&sim, &txt2img(3), |_| {}).await;
+    let first = run_json(&sim.url(), &txt2img(3), |_| {}).await;
     assert_eq!(first.code, 0);
-    let second = run_json(&sim, &txt2img(3), |_| {}).await;
-    assert_eq!(second.code, 0, "{:#?}", second.lines);
-    let cached = events(&second, "cached");
+    let second = run_json(&sim.url(), &txt2img(3), |_| {}).await;
+    assert_eq!(second.code, 0, "{:#?}", second.lines());
+    let cached = second.events("cached");
     assert_eq!(cached.len(), 1);
     assert_eq!(cached[0]["nodes"].as_array().map(Vec::len), Some(8));
-    assert!(events(&second, "executing").is_empty());
-    assert_eq!(events(&second, "output").len(), 4, "{:#?}", second.lines);
+    assert!(second.events("executing").is_empty());
+    assert_eq!(second.events("output").len(), 4, "{:#?}", second.lines());
     sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set_and_seed_change_the_submitted_graph() {
     let sim = start_sim(Duration::from_millis(1)).await;
-    let run = run_json(&sim, &txt2img(3), |a| {
+    let run = run_json(&sim.url(), &txt2img(3), |a| {
         a.sets = vec![
             "Sampler.steps=2".into(),
             "Positive.text=a dog".into(),
@@ -215,7 +126,7 @@ async fn set_and_seed_change_the_submitted_graph() {
         a.no_download = true;
     })
     .await;
-    assert_eq!(run.code, 0, "{:#?}", run.lines);
+    assert_eq!(run.code, 0, "{:#?}", run.lines());
     let posts = requests_to(&sim, "POST", "/prompt");
     assert_eq!(posts.len(), 1);
     let prompt = &posts[0].body.as_ref().expect("json body")["prompt"];
@@ -227,7 +138,7 @@ async fn set_and_seed_change_the_submitted_graph() {
         requests_to(&sim, "GET", "/view").is_empty(),
         "--no-download fetched files"
     );
-    assert_eq!(events(&run, "output").len(), 4);
+    assert_eq!(run.events("output").len(), 4);
     sim.shutdown().await;
 }
 
@@ -239,7 +150,7 @@ async fn an_unreachable_server_exits_4() {
     let dir = tempfile::tempdir().expect("dir");
     let file = dir.path().join("w.json");
     std::fs::write(&file, txt2img(1).to_string()).expect("write");
-    let run_args = args(&file, &url, &dir.path().join("out"));
+    let run_args = args(&file, &url, &dir.path().join("out"), Format::Json);
     let face = Face::Headless(Format::Json);
     let prepared = launch::prepare(&run_args, face).expect("valid input");
     let (runtime, app) = launch::assemble(prepared, false);

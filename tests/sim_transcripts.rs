@@ -114,3 +114,42 @@ async fn cached_rerun_matches_transcript() {
         .unwrap();
     assert_eq!(cached.data()["nodes"], json!(["1", "2", "3", "4"]));
 }
+
+#[tokio::test]
+async fn probe_steps_without_feature_flags_matches_transcript() {
+    let (frames, events, _) = replay("run_probe_steps.jsonl", false, 1).await;
+    assert_same_sequence(&frames, &events);
+}
+
+#[tokio::test]
+async fn websocket_image_save_matches_transcript() {
+    let (frames, events, history) = replay("run_ws_image_save_ff.jsonl", true, 1).await;
+    assert_same_sequence(&frames, &events);
+    assert_eq!(history["outputs"], json!({}));
+}
+
+#[tokio::test]
+async fn small_previews_and_quiet_sleep_match_transcript() {
+    let (frames, events, _) = replay("run_probe_small_preview_ff.jsonl", true, 1).await;
+    assert_same_sequence(&frames, &events);
+}
+
+#[tokio::test]
+async fn batch_images_match_transcript() {
+    let (frames, events, history) = replay("run_batch_images.jsonl", false, 1).await;
+    assert_same_sequence(&frames, &events);
+    assert_eq!(
+        history["outputs"]["2"]["images"].as_array().map(Vec::len),
+        Some(4)
+    );
+    assert_eq!(
+        history["outputs"]["4"]["images"].as_array().map(Vec::len),
+        Some(3)
+    );
+}
+
+#[tokio::test]
+async fn fully_cached_fast_run_matches_transcript() {
+    let (frames, events, _) = replay("run_fast_empty_cached.jsonl", false, 2).await;
+    assert_same_sequence(&frames, &events);
+}

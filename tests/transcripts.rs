@@ -106,11 +106,11 @@ fn recorded_http_bodies_parse() {
     // Every recorded HTTP JSON body is at least valid JSON for the lenient reader.
     for name in all_transcripts() {
         for event in events(&name) {
-            if event["ev"] == "http" {
-                if let Some(body) = event.get("json") {
-                    let text = body.to_string();
-                    comfy_tui::comfy::lenient::from_str::<Value>(&text).expect("lenient json");
-                }
+            if event["ev"] == "http"
+                && let Some(body) = event.get("json")
+            {
+                let text = body.to_string();
+                comfy_tui::comfy::lenient::from_str::<Value>(&text).expect("lenient json");
             }
         }
     }

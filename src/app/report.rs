@@ -30,6 +30,8 @@ pub enum Report {
     },
     Executing {
         node: NodeId,
+        class_type: String,
+        title: Option<String>,
     },
     Progress {
         node: NodeId,

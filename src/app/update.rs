@@ -231,7 +231,18 @@ fn on_notice(app: &mut App, notice: Notice, at: Instant, effects: &mut Vec<Effec
     let report = match notice {
         Notice::Started => Report::Started,
         Notice::Cached(nodes) => Report::Cached { nodes },
-        Notice::NodeStarted(node) => Report::Executing { node },
+        Notice::NodeStarted(node) => {
+            let (class_type, title) = app
+                .job
+                .node(&node)
+                .map(|n| (n.class_type.clone(), n.title.clone()))
+                .unwrap_or_default();
+            Report::Executing {
+                node,
+                class_type,
+                title,
+            }
+        }
         Notice::Progress { node, value, max } => Report::Progress { node, value, max },
         Notice::Preview {
             node,
@@ -364,28 +375,28 @@ fn on_tick(app: &mut App, at: Instant, effects: &mut Vec<Effect>) {
     if app.job.is_finished() {
         return;
     }
-    if let Some(timeout) = app.config.timeout {
-        if at.saturating_duration_since(app.started) >= timeout {
-            app.fatal = Some(format!(
-                "timed out after {}",
-                humantime::format_duration(timeout)
-            ));
-            send_cancel(app, effects);
-            finish(app, Outcome::Timeout, at, effects);
-            return;
-        }
+    if let Some(timeout) = app.config.timeout
+        && at.saturating_duration_since(app.started) >= timeout
+    {
+        app.fatal = Some(format!(
+            "timed out after {}",
+            humantime::format_duration(timeout)
+        ));
+        send_cancel(app, effects);
+        finish(app, Outcome::Timeout, at, effects);
+        return;
     }
-    if let Cancel::Sent { at: sent } = app.cancel {
-        if at.saturating_duration_since(sent) >= CANCEL_GRACE {
-            app.report(
-                at,
-                Report::Warning {
-                    message: "no confirmation of the cancel from the server; leaving".into(),
-                },
-            );
-            finish(app, Outcome::Interrupted, at, effects);
-            return;
-        }
+    if let Cancel::Sent { at: sent } = app.cancel
+        && at.saturating_duration_since(sent) >= CANCEL_GRACE
+    {
+        app.report(
+            at,
+            Report::Warning {
+                message: "no confirmation of the cancel from the server; leaving".into(),
+            },
+        );
+        finish(app, Outcome::Interrupted, at, effects);
+        return;
     }
     if app.job.awaiting_end().is_some() && app.history == HistoryFetch::NotYet {
         let waited = app

@@ -82,10 +82,11 @@ impl Workflow {
             });
         }
         // Also accept a saved `POST /prompt` body.
-        if let Some(Value::Object(prompt)) = object.get("prompt") {
-            if prompt.values().all(Value::is_object) && !object.contains_key("class_type") {
-                object = prompt.clone();
-            }
+        if let Some(Value::Object(prompt)) = object.get("prompt")
+            && prompt.values().all(Value::is_object)
+            && !object.contains_key("class_type")
+        {
+            object = prompt.clone();
         }
         if object.is_empty() {
             return Err(WorkflowError::Empty {

@@ -42,6 +42,8 @@ pub struct WsConnection {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// When anything last arrived, pongs included: the sign that the peer is there.
     last_seen: std::time::Instant,
+    /// Items read while waiting for the server's greeting, handed out first.
+    early: std::collections::VecDeque<WsItem>,
 }
 
 fn config() -> WebSocketConfig {
@@ -77,14 +79,50 @@ impl WsConnection {
             .send(Message::text(FEATURE_FLAGS))
             .await
             .map_err(|e| connect_error(e.to_string()))?;
-        Ok(Self {
+        let mut connection = Self {
             stream,
             last_seen: std::time::Instant::now(),
-        })
+            early: Default::default(),
+        };
+        connection
+            .await_greeting()
+            .await
+            .map_err(|e| connect_error(e.to_string()))?;
+        Ok(connection)
+    }
+
+    /// Waits for the server's first `status` (the one with `sid`). The server registers
+    /// the socket under our id only around then: a prompt submitted earlier could run
+    /// (a fully cached one finishes at once) with its messages sent to nobody.
+    async fn await_greeting(&mut self) -> Result<(), WsError> {
+        loop {
+            match self.read().await {
+                None => {
+                    return Err(WsError::Stream(
+                        "closed before the server's greeting".into(),
+                    ));
+                }
+                Some(Err(e)) => return Err(e),
+                Some(Ok(item)) => {
+                    let greeted = matches!(item, WsItem::Message(ServerMessage::Status(_)));
+                    self.early.push_back(item);
+                    if greeted {
+                        return Ok(());
+                    }
+                }
+            }
+        }
     }
 
     /// The next item; `None` once the server closed the socket.
     pub async fn next(&mut self) -> Option<Result<WsItem, WsError>> {
+        if let Some(item) = self.early.pop_front() {
+            return Some(Ok(item));
+        }
+        self.read().await
+    }
+
+    async fn read(&mut self) -> Option<Result<WsItem, WsError>> {
         loop {
             let message = match self.stream.next().await? {
                 Ok(message) => message,

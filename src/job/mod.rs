@@ -443,32 +443,29 @@ impl Job {
                 continue;
             };
             match entry.state.as_str() {
-                "finished" => {
-                    if node.state != NodeState::Cached {
-                        node.start(at);
-                        node.end(NodeState::Done, at);
-                    }
+                "finished" if node.state != NodeState::Cached => {
+                    node.start(at);
+                    node.end(NodeState::Done, at);
                 }
                 "running" if node.state == NodeState::Pending => node.start(at),
                 _ => {}
             }
-            if node.state == NodeState::Running {
-                if let (Some(value), Some(max)) = (entry.value, entry.max) {
-                    node.value = value;
-                    node.max = max;
-                }
+            if node.state == NodeState::Running
+                && let (Some(value), Some(max)) = (entry.value, entry.max)
+            {
+                node.value = value;
+                node.max = max;
             }
         }
     }
 
     fn on_executed(&mut self, executed: &messages::Executed, at: Instant) -> Option<Notice> {
         let node_id = executed.graph_node().clone();
-        if !self.uses_progress_state {
-            if let Some(node) = self.node_mut(&node_id) {
-                if node.state == NodeState::Running {
-                    node.end(NodeState::Done, at);
-                }
-            }
+        if !self.uses_progress_state
+            && let Some(node) = self.node_mut(&node_id)
+            && node.state == NodeState::Running
+        {
+            node.end(NodeState::Done, at);
         }
         let output = NodeOutput::from_value(executed.output.as_ref()?);
         if output.is_empty() {
@@ -526,10 +523,10 @@ impl Job {
                 _ => {}
             }
         }
-        if outcome == Outcome::Success {
-            if let Some(step) = &mut self.step {
-                step.value = step.max;
-            }
+        if outcome == Outcome::Success
+            && let Some(step) = &mut self.step
+        {
+            step.value = step.max;
         }
     }
 

@@ -29,8 +29,6 @@ impl StepRate {
                     self.last = Some((at, value));
                 } else if value > previous {
                     // Several steps in the same instant: wait for time to pass.
-                } else {
-                    return;
                 }
             }
             _ => {

@@ -9,8 +9,9 @@ use tokio::sync::watch;
 /// How a simulator instance behaves. `Default` gives a well-behaved server.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
-    /// Time between two reported steps of a node with a `steps` input (default 50 ms).
-    /// Zero sends steps as fast as the sockets take them.
+    /// Time between two reported steps of a node with a `steps` input (default 50 ms;
+    /// ProbeSteps' own `step_seconds` is ignored in favour of this). Zero sends steps as
+    /// fast as the sockets take them.
     pub step_delay: Duration,
     /// Where `SaveImage` writes (`type=output`); `None` = a private temp dir that lives
     /// as long as the instance (and its restarts).
@@ -88,7 +89,8 @@ pub struct Faults {
     /// these names (bypassing its path checks). See [`Faults::sample_hostile_filenames`].
     pub hostile_filenames: Vec<String>,
     /// Every `execution_error` carries terminal escape sequences (`ESC ]0;owned BEL`,
-    /// `ESC [2J`) in its message and traceback.
+    /// `ESC [2J`) in its message and traceback. It does not cause an error by itself:
+    /// combine it with `fail_node` or ProbeSteps' `fail_at_step` input.
     pub escape_in_errors: bool,
     /// Reproduce the real server's stale-close hazard (`ws_same_client_id_twice`): when
     /// an older socket closes it unregisters the client id even if a newer socket took it

@@ -48,6 +48,7 @@ pub fn router(core: Arc<Core>) -> Router {
         .merge(routes.clone())
         .nest("/api", routes)
         .layer(middleware::from_fn_with_state(core.clone(), faults_layer))
+        .layer(middleware::from_fn(origin_layer))
         .layer(middleware::from_fn_with_state(core.clone(), capture_layer))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(core)
@@ -93,6 +94,55 @@ async fn capture_layer(State(core): State<Arc<Core>>, req: Request, next: Next) 
         .await
 }
 
+/// ComfyUI's origin check: on a loopback `Host`, a request whose `Origin` names another
+/// host (and port, when both carry one) is refused with 403.
+async fn origin_layer(req: Request, next: Next) -> Response {
+    if refused_origin(req.headers()) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    next.run(req).await
+}
+
+fn refused_origin(headers: &axum::http::HeaderMap) -> bool {
+    let get = |name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase)
+    };
+    match (get(header::HOST), get(header::ORIGIN)) {
+        (Some(host), Some(origin)) => origin_mismatch(&host, &origin),
+        _ => false,
+    }
+}
+
+/// Split `host[:port]` (IPv6 in brackets) into host name and port.
+fn host_port(s: &str) -> (&str, Option<&str>) {
+    if let Some(rest) = s.strip_prefix('[') {
+        let (h, tail) = rest.split_once(']').unwrap_or((rest, ""));
+        return (h, tail.strip_prefix(':'));
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (s, None),
+    }
+}
+
+fn origin_mismatch(host: &str, origin: &str) -> bool {
+    let netloc = origin.split_once("://").map_or(origin, |(_, r)| r);
+    let netloc = netloc.split('/').next().unwrap_or("");
+    let (h_name, h_port) = host_port(host);
+    let (o_name, o_port) = host_port(netloc);
+    let loopback = h_name == "localhost" || h_name.starts_with("127.") || h_name == "::1";
+    // Like ComfyUI, ports only count when both sides carry one.
+    let (h, o) = if h_port.is_some() && o_port.is_some() {
+        (host, netloc)
+    } else {
+        (h_name, o_name)
+    };
+    loopback && !h.is_empty() && !o.is_empty() && h != o
+}
+
 /// "Stop answering" holds requests until switched off; "slow responses" delays them.
 async fn faults_layer(State(core): State<Arc<Core>>, req: Request, next: Next) -> Response {
     let stopped = core.faults.get().stop_answering;
@@ -125,6 +175,18 @@ fn parse_json(body: &Bytes) -> Result<Value, Box<Response>> {
     })
 }
 
+/// Python truthiness of a JSON value (ComfyUI tests `if json_data['front']:`).
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
 /// `true` for a canonical lowercase hyphenated UUID.
 fn is_canonical_uuid(s: &str) -> bool {
     s.len() == 36
@@ -152,9 +214,7 @@ async fn post_prompt(State(core): State<Arc<Core>>, body: Bytes) -> Response {
             let mut q = core.queue();
             let n = q.counter;
             q.counter += 1;
-            let front = obj
-                .get("front")
-                .is_some_and(|f| !matches!(f, Value::Null | Value::Bool(false)));
+            let front = obj.get("front").is_some_and(truthy);
             Number::from(if front { -n } else { n })
         }
     };
@@ -343,8 +403,13 @@ async fn object_info(State(core): State<Arc<Core>>) -> Response {
 }
 
 async fn object_info_class(State(core): State<Arc<Core>>, Path(class): Path<String>) -> Response {
-    let mut all = catalog::object_info_with_inputs(&core.dirs.input_files());
-    match all.remove(&class) {
+    let info = match catalog::class(&class) {
+        Some(_) if class == "LoadImage" => {
+            catalog::object_info_with_inputs(&core.dirs.input_files()).remove(&class)
+        }
+        other => other.cloned(),
+    };
+    match info {
         Some(info) => json_ok(Value::Object(Map::from_iter([(class, info)]))),
         None => json_ok(json!({})),
     }
@@ -361,6 +426,18 @@ async fn models_folder(Path(folder): Path<String>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origin_rule() {
+        assert!(!origin_mismatch("127.0.0.1:8188", "http://127.0.0.1:8188"));
+        assert!(origin_mismatch("127.0.0.1:8188", "http://evil.example"));
+        assert!(origin_mismatch("localhost:8188", "http://localhost:3000"));
+        assert!(!origin_mismatch("localhost:8188", "http://localhost"));
+        assert!(
+            !origin_mismatch("myhost:8188", "http://other:1"),
+            "only loopback hosts are checked"
+        );
+    }
 
     #[test]
     fn uuid_check() {

@@ -26,6 +26,8 @@ mod images;
 mod nodes;
 mod outputs;
 mod progress;
+mod pyconv;
+mod schedule;
 mod state;
 mod upload;
 mod validate;
@@ -53,8 +55,8 @@ use state::Core;
 /// How long [`SimHandle::shutdown`] waits for open connections before cutting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
-/// A running simulator. Dropping it without [`shutdown`](Self::shutdown) leaves the
-/// server running until the runtime ends.
+/// A running simulator. Dropping it stops it too (without waiting for connections to
+/// close); [`shutdown`](Self::shutdown) waits until the port is free.
 pub struct SimHandle {
     addr: SocketAddr,
     core: Arc<Core>,
@@ -114,6 +116,15 @@ pub fn bind_reusable(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(1024)
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        // Everything long-running watches this flag, so a test that panics (or forgets
+        // to shut down) does not leave a server behind.
+        let _ = self.shutdown_tx.send(true);
+        self.worker.abort();
+    }
 }
 
 impl SimHandle {

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value, json};
 
 use super::catalog;
+use super::pyconv::{convert, py_repr, py_str, py_type};
 
 /// A prompt that passed (at least partly): the outputs to run and per-node errors of the
 /// outputs that were dropped (a 200 can still carry `node_errors`).
@@ -368,71 +369,6 @@ fn types_match(received: &str, expected: &str) -> bool {
     expected.split(',').map(str::trim).any(|t| r.contains(t))
 }
 
-/// Python-style `int()` / `float()` / `str()` conversion of a literal input.
-fn convert(type_input: &Value, val: &Value) -> Result<Value, String> {
-    match type_input.as_str() {
-        Some("INT") => to_int(val).map(|i| {
-            i64::try_from(i)
-                .map(Value::from)
-                .or_else(|_| u64::try_from(i).map(Value::from))
-                .unwrap_or_else(|_| Value::from(i as f64))
-        }),
-        Some("FLOAT") => to_float(val).map(|f| {
-            serde_json::Number::from_f64(f)
-                .map(Value::Number)
-                .unwrap_or(Value::Null)
-        }),
-        Some("STRING") => Ok(match val {
-            Value::String(_) => val.clone(),
-            other => Value::from(py_str(other)),
-        }),
-        _ => Ok(val.clone()),
-    }
-}
-
-fn to_int(val: &Value) -> Result<i128, String> {
-    match val {
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Ok(i128::from(i))
-            } else if let Some(u) = n.as_u64() {
-                Ok(i128::from(u))
-            } else {
-                let f = n.as_f64().unwrap_or(f64::NAN);
-                if f.is_finite() {
-                    Ok(f.trunc() as i128)
-                } else {
-                    Err("cannot convert float NaN to integer".to_owned())
-                }
-            }
-        }
-        Value::Bool(b) => Ok(i128::from(*b)),
-        Value::String(s) => s
-            .trim()
-            .parse::<i128>()
-            .map_err(|_| format!("invalid literal for int() with base 10: '{s}'")),
-        other => Err(format!(
-            "int() argument must be a string, a bytes-like object or a real number, not '{}'",
-            py_type(other)
-        )),
-    }
-}
-
-fn to_float(val: &Value) -> Result<f64, String> {
-    match val {
-        Value::Number(n) => Ok(n.as_f64().unwrap_or(f64::NAN)),
-        Value::Bool(b) => Ok(if *b { 1.0 } else { 0.0 }),
-        Value::String(s) => s
-            .trim()
-            .parse::<f64>()
-            .map_err(|_| format!("could not convert string to float: '{s}'")),
-        other => Err(format!(
-            "float() argument must be a string or a real number, not '{}'",
-            py_type(other)
-        )),
-    }
-}
-
 fn range_error(name: &str, spec: &Value, options: &Value, val: &Value) -> Option<Value> {
     let (Some(v), true) = (val.as_number(), val.is_number()) else {
         return None;
@@ -486,46 +422,6 @@ fn not_in_list(name: &str, spec: &Value, choices: &[Value], val: &Value) -> Valu
         "details": format!("{name}: '{}' not in {list_info}", py_str(val)),
         "extra_info": {"input_name": name, "input_config": config, "received_value": val},
     })
-}
-
-/// Python's `str()` of a JSON value, as it shows up in ComfyUI's messages.
-pub fn py_str(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Bool(true) => "True".to_owned(),
-        Value::Bool(false) => "False".to_owned(),
-        Value::Null => "None".to_owned(),
-        Value::Number(n) if n.is_f64() => {
-            let f = n.as_f64().unwrap_or(0.0);
-            if f.fract() == 0.0 && f.abs() < 1e16 {
-                format!("{f:.1}")
-            } else {
-                format!("{f}")
-            }
-        }
-        Value::Number(n) => n.to_string(),
-        Value::Array(a) => format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
-        Value::Object(_) => v.to_string(),
-    }
-}
-
-fn py_repr(v: &Value) -> String {
-    match v {
-        Value::String(s) => format!("'{s}'"),
-        other => py_str(other),
-    }
-}
-
-fn py_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
 }
 
 #[cfg(test)]

@@ -135,6 +135,9 @@ fn stream_file(
     Body::from_stream(stream::unfold(Some(st), |st| async move {
         let mut st = st?;
         if st.truncate_at.is_some_and(|t| st.sent >= t) {
+            // Let the connection flush what was sent (headers included) before failing;
+            // hyper drops unflushed output when a body errors.
+            tokio::time::sleep(Duration::from_millis(30)).await;
             let err =
                 std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "truncated by fault");
             return Some((Err(err), None));

@@ -14,6 +14,7 @@ use super::hub::{self, text};
 use super::nodes::{self, Arg, Args, Pace, SimValue};
 use super::outputs;
 use super::progress::Progress;
+use super::schedule::Plan;
 use super::state::{Core, QueueItem, Running, lock, now_ms};
 use super::validate::link_source;
 
@@ -52,6 +53,7 @@ struct Run<'a> {
 async fn execute(core: &Core, item: &QueueItem) {
     let pid = item.prompt_id.clone();
     let cid = item.client_id();
+    tracing::debug!(prompt_id = %pid, client_id = ?cid, "sim: prompt starts");
     core.clear_interrupt();
     core.set_running(Some(Running {
         prompt_id: pid.clone(),
@@ -129,6 +131,7 @@ async fn execute(core: &Core, item: &QueueItem) {
         },
         "meta": run.meta,
     });
+    tracing::debug!(prompt_id = %pid, success, "sim: prompt done");
     core.task_done(&pid, entry);
     core.set_running(None);
     core.broadcast_status().await;
@@ -154,80 +157,6 @@ fn change_marker(core: &Core, class: &str, inputs: &Map<String, Value>) -> Strin
         .and_then(|p| std::fs::metadata(p).ok())
         .map(|m| format!("{}:{:?}", m.len(), m.modified().ok()))
         .unwrap_or_default()
-}
-
-/// Execution staging like ComfyUI's `ExecutionList`: output nodes first, then (depth
-/// first, in input order) the uncached nodes they need.
-#[derive(Default)]
-struct Plan {
-    order: Vec<String>,
-    blockers: HashMap<String, Vec<String>>,
-    blocking: HashMap<String, Vec<String>>,
-}
-
-impl Plan {
-    fn stage(&mut self, prompt: &Map<String, Value>, id: &str, cached: &HashSet<&String>) {
-        if self.order.iter().any(|n| n == id) {
-            return;
-        }
-        self.order.push(id.to_owned());
-        self.blockers.entry(id.to_owned()).or_default();
-        let Some(inputs) = prompt
-            .get(id)
-            .and_then(|n| n.get("inputs"))
-            .and_then(Value::as_object)
-        else {
-            return;
-        };
-        for val in inputs.values() {
-            let Some(src) = link_source(val) else {
-                continue;
-            };
-            if cached.contains(&src) || !prompt.contains_key(&src) {
-                continue;
-            }
-            self.stage(prompt, &src, cached);
-            self.blockers
-                .entry(id.to_owned())
-                .or_default()
-                .push(src.clone());
-            self.blocking.entry(src).or_default().push(id.to_owned());
-        }
-    }
-
-    /// ComfyUI's `ux_friendly_pick_node`: an output node, else a node feeding one, else
-    /// a node two steps from one, else the first ready node.
-    fn pick(&self, prompt: &Map<String, Value>, done: &HashSet<String>) -> Option<String> {
-        let ready: Vec<&String> = self
-            .order
-            .iter()
-            .filter(|n| !done.contains(*n))
-            .filter(|n| {
-                self.blockers
-                    .get(*n)
-                    .is_none_or(|b| b.iter().all(|d| done.contains(d)))
-            })
-            .collect();
-        let is_output = |id: &String| {
-            let class = prompt
-                .get(id)
-                .and_then(|n| n["class_type"].as_str())
-                .unwrap_or("");
-            catalog::is_output_node(class)
-        };
-        let blocked = |id: &String| self.blocking.get(id).cloned().unwrap_or_default();
-        ready
-            .iter()
-            .find(|n| is_output(n))
-            .or_else(|| ready.iter().find(|n| blocked(n).iter().any(is_output)))
-            .or_else(|| {
-                ready
-                    .iter()
-                    .find(|n| blocked(n).iter().any(|b| blocked(b).iter().any(is_output)))
-            })
-            .or(ready.first())
-            .map(|n| (*n).clone())
-    }
 }
 
 impl Run<'_> {

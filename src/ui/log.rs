@@ -42,7 +42,7 @@ pub fn describe(report: &Report, job: &Job) -> String {
         },
         Report::Started => "execution started".into(),
         Report::Cached { nodes } => format!("{} nodes cached", nodes.len()),
-        Report::Executing { node: id } => format!("executing {}", node(id)),
+        Report::Executing { node: id, .. } => format!("executing {}", node(id)),
         Report::Progress {
             node: id,
             value,

@@ -1,2 +1,3 @@
+pub mod run;
 pub mod sim;
 pub mod transcript;

@@ -33,8 +33,14 @@ pub async fn start(config: SimConfig) -> SimHandle {
     within(sim::start(listener, config)).await.unwrap()
 }
 
+thread_local! {
+    // Building a client is slow (TLS roots); each test runs on its own thread and
+    // runtime, so one client per thread is shared by that test only.
+    static CLIENT: reqwest::Client = reqwest::Client::builder().timeout(T).build().unwrap();
+}
+
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder().timeout(T).build().unwrap()
+    CLIENT.with(Clone::clone)
 }
 
 pub async fn get_json(sim: &SimHandle, path: &str) -> (u16, Value) {
