@@ -12,6 +12,8 @@ use ratatui::widgets::Paragraph;
 
 /// Width of the row's left label column.
 const LABEL_WIDTH: u16 = 6;
+/// The narrowest bar worth drawing.
+const MIN_BAR: u16 = 12;
 
 /// A bar of `width` cells, `ratio` of it filled; never panics on odd ratios (NaN, > 1).
 pub fn bar(width: u16, ratio: f64, style: Style) -> Line<'static> {
@@ -166,7 +168,8 @@ fn render_running(frame: &mut Frame<'_>, area: Rect, app: &App) {
         Some(node) => sanitize(node.name()).into_owned(),
         None => "starting…".into(),
     };
-    let step = step.filter(|s| node.is_none_or(|n| n.id == s.node));
+    // Steps of an id outside the graph (a subgraph's inner node) belong to the running node.
+    let step = step.filter(|s| node.is_none_or(|n| n.id == s.node) || job.node(&s.node).is_none());
     let Some(step) = step else {
         let mut spans = vec![Span::styled(name, theme::title())];
         if let Some(elapsed) = node.and_then(|n| n.elapsed(app.now)) {
@@ -183,29 +186,42 @@ fn render_running(frame: &mut Frame<'_>, area: Rect, app: &App) {
     } else {
         0.0
     };
-    let mut text = vec![
-        Span::styled(name, theme::title()),
-        Span::raw(format!(
-            "  {}/{}",
-            format::count(step.value),
-            format::count(step.max)
-        )),
-    ];
-    if let Some(rate) = step.rate.per_second() {
-        text.push(Span::styled(
-            format!("  {}", format::rate(rate)),
-            theme::dim(),
-        ));
-    }
-    if let Some(eta) = step.rate.eta(step.value, step.max) {
-        text.push(Span::raw(format!("  ETA {}", format::clock(eta))));
-    }
-    gauge_row(
-        frame,
-        area,
-        "node",
-        Some(ratio),
-        theme::node_gauge(),
-        Line::from(text),
+    let short_name = node.map_or_else(|| name.clone(), |n| sanitize(n.name()).into_owned());
+    let steps = format!(
+        "  {}/{}",
+        format::count(step.value),
+        format::count(step.max)
     );
+    let rate = step
+        .rate
+        .per_second()
+        .map(|r| format!("  {}", format::rate(r)));
+    let eta = step
+        .rate
+        .eta(step.value, step.max)
+        .map(|eta| format!("  ETA {}", format::clock(eta)));
+    let line = |name: &str, with_rate: bool| {
+        let mut spans = vec![
+            Span::styled(name.to_owned(), theme::title()),
+            Span::raw(steps.clone()),
+        ];
+        if let Some(rate) = rate.as_ref().filter(|_| with_rate) {
+            spans.push(Span::styled(rate.clone(), theme::dim()));
+        }
+        if let Some(eta) = &eta {
+            spans.push(Span::raw(eta.clone()));
+        }
+        Line::from(spans)
+    };
+    // The most detail that leaves the bar some room: the class goes first, then the rate.
+    let room = usize::from(area.width.saturating_sub(LABEL_WIDTH + MIN_BAR + 1));
+    let text = [
+        line(&name, true),
+        line(&short_name, true),
+        line(&short_name, false),
+    ]
+    .into_iter()
+    .find(|l| l.width() <= room)
+    .unwrap_or_else(|| line(&short_name, false));
+    gauge_row(frame, area, "node", Some(ratio), theme::node_gauge(), text);
 }
