@@ -178,3 +178,38 @@ fn cancel_then_quit_leaves_once_the_interrupt_is_confirmed_but_c_y_stays() {
     assert!(staying.send(Event::Tick).is_empty());
     assert_eq!(staying.key('q'), vec![Effect::Exit(130)]);
 }
+
+#[test]
+fn q_after_the_run_waits_for_the_saves_and_a_second_q_leaves_now() {
+    use comfy_tui::app::Effect;
+    let mut scene = Scene::new();
+    scene.running();
+    for step in 13..=20 {
+        scene.secs(0.25).progress("3", step, 20);
+    }
+    scene.executing("9").executed_image("9", "a.png").end();
+    // The download and the history are outstanding.
+    assert!(!scene.app.is_settled());
+    assert!(scene.key('q').is_empty());
+    let screen = screen_text(&render(&scene.app, 80, 24));
+    assert!(screen.contains("finishing, then quitting"), "{screen}");
+    assert_eq!(scene.key('q'), vec![Effect::Exit(0)]);
+
+    let mut patient = Scene::new();
+    patient.running();
+    patient.executing("9").executed_image("9", "a.png").end();
+    patient.key('q');
+    patient.history("success", "execution_success");
+    let effects = patient.send(Event::Saved {
+        node: "9".into(),
+        file: comfy_tui::comfy::FileRef {
+            media: "images".into(),
+            filename: "a.png".into(),
+            subfolder: String::new(),
+            folder_type: "output".into(),
+        },
+        path: "out/a.png".into(),
+        bytes: 1,
+    });
+    assert_eq!(effects, vec![Effect::Exit(0)]);
+}

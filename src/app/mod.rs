@@ -147,6 +147,11 @@ impl App {
             && self.history != HistoryFetch::Requested
     }
 
+    /// The app leaves as soon as the run has settled (the user asked to quit meanwhile).
+    pub fn quitting(&self) -> bool {
+        self.quit_when_settled
+    }
+
     pub fn user_cancelled(&self) -> bool {
         matches!(self.cancel, Cancel::Sent { .. })
     }

@@ -505,7 +505,12 @@ fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Effect>) {
             }
         }
         Action::Quit => {
-            if app.job.is_finished() || app.user_cancelled() && app.job.phase == Phase::Connecting {
+            if app.job.is_finished() && app.downloads_in_flight > 0 && !app.quit_when_settled {
+                // Files are being written: leave when they are (a second `q`: now).
+                app.quit_when_settled = true;
+            } else if app.job.is_finished()
+                || app.user_cancelled() && app.job.phase == Phase::Connecting
+            {
                 quit(app, effects);
             } else {
                 app.ui.popup = Some(Popup::ConfirmQuit);

@@ -34,6 +34,12 @@ pub fn hints(app: &App) -> Vec<Span<'static>> {
 }
 
 fn status(app: &App) -> Option<Span<'static>> {
+    if app.quitting() && !app.is_settled() {
+        return Some(Span::styled(
+            "finishing, then quitting (q: now)",
+            theme::warning(),
+        ));
+    }
     if app.user_cancelled() && !app.job.is_finished() {
         return Some(Span::styled("cancelling…", theme::warning()));
     }
