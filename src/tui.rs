@@ -199,7 +199,9 @@ pub async fn drive<D: Driver, S: Screen>(
         }
         if app.job.is_finished() && !was_finished {
             was_finished = true;
+            // A run the user cancelled needs no bell: they are at the keyboard.
             if options.notify
+                && !app.user_cancelled()
                 && let Some(text) = ui::title::notification(app)
             {
                 screen.notify(&text)?;
