@@ -158,15 +158,34 @@ pub async fn run(args: RunArgs) -> i32 {
 
 /// Runs a prepared run in the chosen face.
 pub async fn start(prepared: Prepared, face: Face, notify: bool) -> i32 {
-    let _ = notify;
     match face {
         Face::Headless(format) => {
             let (runtime, app) = assemble(prepared, false);
             headless::run(runtime, app, format, std::io::stdout().lock()).await
         }
         Face::Tui => {
-            let (runtime, app) = assemble(prepared, false);
-            headless::run(runtime, app, Format::Plain, std::io::stdout().lock()).await
+            let (runtime, mut app) = assemble(prepared, true);
+            match crate::terminal::Guard::new() {
+                Ok(guard) => {
+                    let options = crate::tui::TuiOptions {
+                        notify,
+                        ..Default::default()
+                    };
+                    match crate::tui::run_with(guard, runtime, app, options).await {
+                        Ok(code) => code,
+                        Err(e) => {
+                            eprintln!("comfy-tui: the terminal failed: {e:#}");
+                            crate::exit::UNREACHABLE
+                        }
+                    }
+                }
+                Err(e) => {
+                    // No usable terminal: the same run, told in plain lines.
+                    tracing::warn!("no TUI ({e}); plain output instead");
+                    app.config.interactive = false;
+                    headless::run(runtime, app, Format::Plain, std::io::stdout().lock()).await
+                }
+            }
         }
     }
 }

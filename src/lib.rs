@@ -13,4 +13,7 @@ pub mod output;
 pub mod runtime;
 pub mod signals;
 pub mod sim;
+pub mod terminal;
 pub mod text;
+pub mod tui;
+pub mod ui;

@@ -109,6 +109,8 @@ pub struct App {
     resyncing: bool,
     last_queue_poll: Option<Instant>,
     exit_requested: Option<i32>,
+    /// "Cancel it, then quit" was chosen: leave once the cancelled run has settled.
+    quit_when_settled: bool,
 }
 
 impl App {
@@ -134,6 +136,7 @@ impl App {
             resyncing: false,
             last_queue_poll: None,
             exit_requested: None,
+            quit_when_settled: false,
         }
     }
 
@@ -142,6 +145,11 @@ impl App {
         self.job.is_finished()
             && self.downloads_in_flight == 0
             && self.history != HistoryFetch::Requested
+    }
+
+    /// The app leaves as soon as the run has settled (the user asked to quit meanwhile).
+    pub fn quitting(&self) -> bool {
+        self.quit_when_settled
     }
 
     pub fn user_cancelled(&self) -> bool {

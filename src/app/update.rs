@@ -177,7 +177,7 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
             effects.push(Effect::Exit(crate::exit::CANCELLED));
         }
     }
-    if !app.config.interactive
+    if (!app.config.interactive || app.quit_when_settled)
         && app.is_settled()
         && !effects.iter().any(|e| matches!(e, Effect::Exit(_)))
     {
@@ -475,6 +475,7 @@ fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Effect>) {
                 }
                 Some(Answer::CancelRun) => {
                     app.ui.popup = None;
+                    app.quit_when_settled = true;
                     request_cancel(app, at, effects);
                 }
                 Some(_) => app.ui.popup = None,
@@ -504,7 +505,12 @@ fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Effect>) {
             }
         }
         Action::Quit => {
-            if app.job.is_finished() || app.user_cancelled() && app.job.phase == Phase::Connecting {
+            if app.job.is_finished() && app.downloads_in_flight > 0 && !app.quit_when_settled {
+                // Files are being written: leave when they are (a second `q`: now).
+                app.quit_when_settled = true;
+            } else if app.job.is_finished()
+                || app.user_cancelled() && app.job.phase == Phase::Connecting
+            {
                 quit(app, effects);
             } else {
                 app.ui.popup = Some(Popup::ConfirmQuit);

@@ -1,0 +1,245 @@
+//! The terminal guard: raw mode and the alternate screen on the way in, and always undone
+//! on the way out (drop, panic hook, SIGTERM/SIGHUP via the loop). Also the mapping from
+//! crossterm's key events to the app's keys, and the title and notification escapes.
+
+use crate::app::{self, Key};
+use crate::text::sanitize;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{
+    Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers,
+};
+use ratatui::crossterm::{cursor, execute, terminal};
+use std::io::{self, IsTerminal, Stdout, Write};
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether the terminal is in our hands (raw, alternate screen): restore only then, once.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+static PANIC_HOOK: Once = Once::new();
+
+/// xterm's title stack: save the user's title on entry, give it back on exit.
+const PUSH_TITLE: &str = "\x1b[22;0t";
+const POP_TITLE: &str = "\x1b[23;0t";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("standard input and output are not both a terminal")]
+    NotATerminal,
+    #[error("could not set up the terminal: {0}")]
+    Io(#[from] io::Error),
+}
+
+pub type Backend = CrosstermBackend<Stdout>;
+
+/// The terminal in raw mode on the alternate screen; restored when dropped.
+pub struct Guard {
+    terminal: Terminal<Backend>,
+}
+
+impl Guard {
+    /// Takes over the terminal. On error nothing is left changed, so the caller can fall
+    /// back to plain lines.
+    pub fn new() -> Result<Self, SetupError> {
+        if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
+            return Err(SetupError::NotATerminal);
+        }
+        install_panic_hook();
+        terminal::enable_raw_mode()?;
+        ACTIVE.store(true, Ordering::SeqCst);
+        let entered = execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)
+            .and_then(|()| {
+                let mut out = io::stdout();
+                out.write_all(PUSH_TITLE.as_bytes())?;
+                out.flush()
+            })
+            .and_then(|()| Terminal::new(CrosstermBackend::new(io::stdout())));
+        match entered {
+            Ok(terminal) => Ok(Self { terminal }),
+            Err(error) => {
+                restore();
+                Err(SetupError::Io(error))
+            }
+        }
+    }
+
+    pub fn terminal(&mut self) -> &mut Terminal<Backend> {
+        &mut self.terminal
+    }
+
+    pub fn terminal_ref(&self) -> &Terminal<Backend> {
+        &self.terminal
+    }
+
+    /// Sets the window title (sanitized: it goes straight into an escape sequence).
+    pub fn set_title(&mut self, title: &str) -> io::Result<()> {
+        execute!(
+            self.terminal.backend_mut(),
+            terminal::SetTitle(sanitize(title))
+        )
+    }
+
+    /// A bell and an OSC 9 desktop notification (iTerm2, kitty, WezTerm, foot, ...).
+    pub fn notify(&mut self, text: &str) -> io::Result<()> {
+        let backend = self.terminal.backend_mut();
+        write!(backend, "\x07\x1b]9;{}\x1b\\", sanitize(text))?;
+        backend.flush()
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Overrides the graphics detection: `halfblocks` never asks the terminal, `query` always does.
+pub const GRAPHICS_ENV: &str = "COMFY_TUI_GRAPHICS";
+
+/// Whether asking the terminal about pictures is worth it. A terminal that never answers
+/// costs the query's timeout and leaves its reader thread blocked on standard input, where
+/// it would swallow the user's next key; so only terminals that announce themselves as
+/// able to draw pictures are asked. Inside tmux, half blocks (passthrough is often off).
+pub fn graphics_likely() -> bool {
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    match var(GRAPHICS_ENV).as_str() {
+        "halfblocks" => return false,
+        "query" => return true,
+        _ => {}
+    }
+    if std::env::var_os("TMUX").is_some() || var("TERM").starts_with("screen") {
+        return false;
+    }
+    let term = var("TERM");
+    let program = var("TERM_PROGRAM");
+    std::env::var_os("KITTY_WINDOW_ID").is_some()
+        || std::env::var_os("WEZTERM_EXECUTABLE").is_some()
+        || std::env::var_os("GHOSTTY_RESOURCES_DIR").is_some()
+        || var("LC_TERMINAL") == "iTerm2"
+        || [
+            "kitty", "ghostty", "foot", "wezterm", "sixel", "mlterm", "contour",
+        ]
+        .iter()
+        .any(|t| term.contains(t))
+        || matches!(
+            program.as_str(),
+            "iTerm.app" | "WezTerm" | "ghostty" | "vscode" | "WarpTerminal" | "rio" | "mintty"
+        )
+}
+
+/// How pictures are drawn: asks the terminal (kitty, sixel, iTerm2) when `query` is set,
+/// else half blocks. Call it after [`Guard::new`] and before reading terminal events: the
+/// answer arrives on standard input.
+pub fn picker(query: bool) -> ratatui_image::picker::Picker {
+    use ratatui_image::picker::Picker;
+    if query {
+        Picker::from_query_stdio().unwrap_or_else(|_| Picker::halfblocks())
+    } else {
+        Picker::halfblocks()
+    }
+}
+
+/// Gives the terminal back: idempotent, errors ignored (there is nobody left to tell).
+pub fn restore() {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    let mut out = io::stdout();
+    let _ = out.write_all(POP_TITLE.as_bytes());
+    let _ = execute!(out, terminal::LeaveAlternateScreen, cursor::Show);
+    let _ = terminal::disable_raw_mode();
+    let _ = out.flush();
+}
+
+/// Restores the terminal before the default hook prints the panic, so that the message
+/// lands on the normal screen and the shell is usable afterwards.
+fn install_panic_hook() {
+    PANIC_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+    });
+}
+
+/// A key press as the app knows it; releases and repeats are dropped (terminals with the
+/// kitty keyboard protocol report them, and a held key must not confirm twice).
+pub fn map_key(event: KeyEvent) -> Option<Key> {
+    if event.kind != KeyEventKind::Press {
+        return None;
+    }
+    let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+    Some(match event.code {
+        KeyCode::Char(c) if ctrl => Key::Ctrl(c.to_ascii_lowercase()),
+        KeyCode::Char(c) => Key::Char(c),
+        KeyCode::Up => Key::Up,
+        KeyCode::Down => Key::Down,
+        KeyCode::PageUp => Key::PageUp,
+        KeyCode::PageDown => Key::PageDown,
+        KeyCode::Home => Key::Home,
+        KeyCode::End => Key::End,
+        KeyCode::Esc => Key::Esc,
+        KeyCode::Enter => Key::Enter,
+        _ => return None,
+    })
+}
+
+/// A terminal event as an app event, if the app cares.
+pub fn map_event(event: TermEvent) -> Option<app::Event> {
+    match event {
+        TermEvent::Key(key) => map_key(key).map(app::Event::Key),
+        TermEvent::Resize(..) => Some(app::Event::Resize),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::crossterm::event::KeyEventState;
+
+    fn key(code: KeyCode, modifiers: KeyModifiers, kind: KeyEventKind) -> KeyEvent {
+        KeyEvent {
+            code,
+            modifiers,
+            kind,
+            state: KeyEventState::NONE,
+        }
+    }
+
+    #[test]
+    fn only_presses_become_keys() {
+        let press = key(KeyCode::Char('c'), KeyModifiers::NONE, KeyEventKind::Press);
+        assert_eq!(map_key(press), Some(Key::Char('c')));
+        for kind in [KeyEventKind::Release, KeyEventKind::Repeat] {
+            assert_eq!(
+                map_key(key(KeyCode::Char('y'), KeyModifiers::NONE, kind)),
+                None
+            );
+        }
+    }
+
+    #[test]
+    fn ctrl_c_is_a_key_and_shifted_letters_keep_their_case() {
+        let ctrl_c = key(
+            KeyCode::Char('c'),
+            KeyModifiers::CONTROL,
+            KeyEventKind::Press,
+        );
+        assert_eq!(map_key(ctrl_c), Some(Key::Ctrl('c')));
+        let big_g = key(KeyCode::Char('G'), KeyModifiers::SHIFT, KeyEventKind::Press);
+        assert_eq!(map_key(big_g), Some(Key::Char('G')));
+        let f1 = key(KeyCode::F(1), KeyModifiers::NONE, KeyEventKind::Press);
+        assert_eq!(map_key(f1), None);
+    }
+
+    #[test]
+    fn resize_is_an_event_and_mouse_is_not() {
+        assert!(matches!(
+            map_event(TermEvent::Resize(80, 24)),
+            Some(app::Event::Resize)
+        ));
+        assert!(map_event(TermEvent::FocusGained).is_none());
+    }
+}

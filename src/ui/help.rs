@@ -1,0 +1,83 @@
+//! The help popup and the README key table, both generated from the keymap table.
+
+use super::{format, popup, theme};
+use crate::app::Key;
+use crate::app::keymap::KEYMAP;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+/// Widest popup, in columns.
+const MAX_WIDTH: u16 = 76;
+
+/// How a key is written in the docs.
+pub fn key_name(key: Key) -> String {
+    match key {
+        Key::Char(' ') => "Space".into(),
+        Key::Char(c) => c.to_string(),
+        Key::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
+        Key::Up => "↑".into(),
+        Key::Down => "↓".into(),
+        Key::PageUp => "PgUp".into(),
+        Key::PageDown => "PgDn".into(),
+        Key::Home => "Home".into(),
+        Key::End => "End".into(),
+        Key::Esc => "Esc".into(),
+        Key::Enter => "Enter".into(),
+    }
+}
+
+/// The keys as a Markdown table, for the README (a test keeps the two in step).
+pub fn markdown_key_table() -> String {
+    let mut out = String::from("| Key | Action |\n|-----|--------|\n");
+    for binding in KEYMAP {
+        let keys: Vec<String> = binding
+            .keys
+            .iter()
+            .map(|k| format!("`{}`", key_name(*k)))
+            .collect();
+        out.push_str(&format!("| {} | {} |\n", keys.join(", "), binding.help));
+    }
+    out
+}
+
+/// The popup's lines at a given inner width.
+pub fn lines(width: u16) -> Vec<Line<'static>> {
+    let label_width = KEYMAP
+        .iter()
+        .map(|b| b.label.chars().count())
+        .max()
+        .unwrap_or(1)
+        + 2;
+    let text_width = usize::from(width).saturating_sub(label_width).max(10);
+    let mut lines = Vec::new();
+    for binding in KEYMAP {
+        for (i, piece) in format::wrap(binding.help, text_width)
+            .into_iter()
+            .enumerate()
+        {
+            let label = if i == 0 { binding.label } else { "" };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{label:<label_width$}"), theme::key()),
+                Span::raw(piece),
+            ]));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Esc, ? or q closes this help.", theme::dim()));
+    lines
+}
+
+pub fn render(frame: &mut Frame<'_>, area: Rect) {
+    let width = area.width.saturating_sub(4).min(MAX_WIDTH);
+    let body = lines(width.saturating_sub(4));
+    let height = (body.len() as u16 + 2).min(area.height);
+    let rect = popup::centered(area, width, height);
+    let block = Block::bordered()
+        .border_style(theme::popup_border())
+        .title(Span::styled(" Keys ", theme::title()))
+        .padding(ratatui::widgets::Padding::horizontal(1));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(body).block(block), rect);
+}

@@ -1,0 +1,127 @@
+//! The event log: the newest reports, one line each, stamped with the time into the run.
+
+use super::{format, theme};
+use crate::app::{App, Report};
+use crate::comfy::NodeId;
+use crate::job::Job;
+use crate::text::sanitize;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+/// One report in words, nodes named from the job's graph (not yet sanitized: callers
+/// sanitize at the edge).
+pub fn describe(report: &Report, job: &Job) -> String {
+    let node = |id: &NodeId| match job.node(id) {
+        Some(n) => format!("{} ({id})", n.name()),
+        None => format!("node {id}"),
+    };
+    match report {
+        Report::Submitted {
+            prompt_id,
+            number,
+            node_errors,
+        } => {
+            let mut text = format!("submitted {prompt_id} (#{})", super::format::count(*number));
+            if !node_errors.is_empty() {
+                text.push_str(&format!(", {} node errors", node_errors.len()));
+            }
+            text
+        }
+        Report::Rejected(rejection) => format!("rejected: {rejection}"),
+        Report::NotSubmitted { reason } => format!("not submitted: {reason}"),
+        Report::Queued {
+            position,
+            remaining,
+        } => match (position, remaining) {
+            (Some(p), _) => format!("queued, {p} ahead"),
+            (None, Some(r)) => format!("queued ({r} in the queue)"),
+            (None, None) => "queued".into(),
+        },
+        Report::Started => "execution started".into(),
+        Report::Cached { nodes } => format!("{} nodes cached", nodes.len()),
+        Report::Executing { node: id, .. } => format!("executing {}", node(id)),
+        Report::Progress {
+            node: id,
+            value,
+            max,
+        } => format!(
+            "{} step {}/{}",
+            node(id),
+            super::format::count(*value),
+            super::format::count(*max)
+        ),
+        Report::Preview { format, bytes, .. } => {
+            format!(
+                "preview ({}, {})",
+                format.name(),
+                super::format::bytes(*bytes as u64)
+            )
+        }
+        Report::Output {
+            path: Some(path),
+            bytes,
+            ..
+        } => format!(
+            "saved {} ({})",
+            path.display(),
+            super::format::bytes(bytes.unwrap_or(0))
+        ),
+        Report::Output { file, .. } => format!("output {}", file.filename),
+        Report::OutputFailed { file, reason, .. } => {
+            format!("could not save {}: {reason}", file.filename)
+        }
+        Report::Text { node: id, text } => format!("{}: {text}", node(id)),
+        Report::Error(error) => format!("{}: {}", error.exception_type, error.message),
+        Report::Interrupted { node: Some(id) } => format!("interrupted at {}", node(id)),
+        Report::Interrupted { node: None } => "interrupted".into(),
+        Report::Warning { message } => message.clone(),
+    }
+}
+
+fn style(report: &Report) -> Style {
+    match report {
+        Report::Rejected(_) | Report::NotSubmitted { .. } | Report::Error(_) => theme::error(),
+        Report::OutputFailed { .. } => theme::error(),
+        Report::Warning { .. } | Report::Interrupted { .. } => theme::warning(),
+        Report::Output { .. } => theme::good(),
+        _ => theme::base(),
+    }
+}
+
+/// Progress and preview lines come many times a second: the log keeps them (the JSON
+/// stream needs them) but the panel skips them so that it stays readable.
+fn is_chatter(report: &Report) -> bool {
+    matches!(report, Report::Progress { .. } | Report::Preview { .. })
+}
+
+pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let block = Block::bordered()
+        .border_style(theme::border())
+        .title(Span::styled(" Log ", theme::title()));
+    let room = usize::from(block.inner(area).height);
+    let mut lines: Vec<Line<'_>> = app
+        .log
+        .iter()
+        .rev()
+        .filter(|line| !is_chatter(&line.report))
+        .take(room)
+        .map(|line| {
+            let at = line.at.saturating_duration_since(app.started);
+            Line::from(vec![
+                Span::styled(format!("{:>6} ", format::clock(at)), theme::dim()),
+                Span::styled(
+                    sanitize(&describe(&line.report, &app.job)).into_owned(),
+                    style(&line.report),
+                ),
+            ])
+        })
+        .collect();
+    lines.reverse();
+    if lines.is_empty() {
+        lines.push(Line::styled("nothing yet", theme::dim()));
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}

@@ -1,0 +1,93 @@
+//! The files of the run: saved ones with their size and path, failed ones with the reason,
+//! and those the server announced that are not saved yet.
+
+use super::{format, theme};
+use crate::app::App;
+use crate::text::sanitize;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+/// Rows the panel shows at most before it says how many more there are.
+const MAX_ROWS: usize = 4;
+
+/// Files announced by the server that are neither saved nor failed yet.
+fn pending(app: &App) -> impl Iterator<Item = &crate::comfy::FileRef> {
+    app.job.files().map(|(_, f)| f).filter(|f| {
+        !app.saved.iter().any(|s| s.file == **f) && !app.failed_saves.iter().any(|(g, _)| g == *f)
+    })
+}
+
+fn row_count(app: &App) -> usize {
+    app.saved.len() + app.failed_saves.len() + pending(app).count()
+}
+
+/// The panel's height (border included); 0 while there is nothing to show.
+pub fn wanted_height(app: &App) -> u16 {
+    let rows = row_count(app);
+    // "No files" says something only about a run that succeeded.
+    if rows == 0 && app.job.outcome() != Some(crate::job::Outcome::Success) {
+        return 0;
+    }
+    (rows.clamp(1, MAX_ROWS) + 2) as u16
+}
+
+pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let total: u64 = app.saved.iter().map(|s| s.bytes).sum();
+    let mut title = vec![Span::styled(" Outputs ", theme::title())];
+    if !app.saved.is_empty() {
+        title.push(Span::styled(
+            format!("{} saved, {} ", app.saved.len(), format::bytes(total)),
+            theme::dim(),
+        ));
+    }
+    if !app.failed_saves.is_empty() {
+        title.push(Span::styled(
+            format!("{} failed ", app.failed_saves.len()),
+            theme::error(),
+        ));
+    }
+    let block = Block::bordered()
+        .border_style(theme::border())
+        .title(Line::from(title));
+    let inner = block.inner(area);
+    let room = usize::from(inner.height);
+
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    for (file, reason) in &app.failed_saves {
+        lines.push(Line::from(vec![
+            Span::styled("✗ ", theme::error()),
+            Span::raw(sanitize(&file.filename).into_owned()),
+            Span::styled(format!("  {}", sanitize(reason)), theme::error()),
+        ]));
+    }
+    for saved in app.saved.iter().rev() {
+        lines.push(Line::from(vec![
+            Span::styled("✓ ", theme::good()),
+            Span::raw(format!("{:>9}  ", format::bytes(saved.bytes))),
+            Span::raw(sanitize(&saved.path.to_string_lossy()).into_owned()),
+        ]));
+    }
+    let waiting_word = if app.config.download {
+        "saving…"
+    } else {
+        "on the server"
+    };
+    for file in pending(app) {
+        lines.push(Line::from(vec![
+            Span::styled("· ", theme::dim()),
+            Span::raw(sanitize(&file.filename).into_owned()),
+            Span::styled(format!("  {waiting_word}"), theme::dim()),
+        ]));
+    }
+    if lines.is_empty() {
+        lines.push(Line::styled("no files", theme::dim()));
+    }
+    if lines.len() > room && room > 0 {
+        let more = lines.len() - (room - 1);
+        lines.truncate(room - 1);
+        lines.push(Line::styled(format!("… and {more} more"), theme::dim()));
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}

@@ -1,0 +1,253 @@
+//! The preview pane: the latest preview of our prompt while it runs, the final output image
+//! once it ends. Decoding and resizing happen off the event loop ([`DecodeJob::run`] in a
+//! blocking task); the pane only draws what [`PreviewState`] already holds.
+
+use super::theme;
+use crate::app::App;
+use crate::job::{Outcome, Phase};
+use crate::text::sanitize;
+use bytes::Bytes;
+use image::{DynamicImage, ImageReader, Limits};
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Margin, Rect, Size};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use ratatui_image::picker::Picker;
+use ratatui_image::protocol::Protocol;
+use ratatui_image::{Image, Resize};
+use std::io::Cursor;
+use std::path::PathBuf;
+
+/// Images larger than this are refused rather than decoded (a hostile or broken server).
+const MAX_DIMENSION: u32 = 16_384;
+
+/// Which picture the pane should show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The n-th preview of our prompt (`job.previews`).
+    Preview(u64),
+    /// A saved output file.
+    Output(PathBuf),
+}
+
+/// What the pane wants: a picture at a size in cells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub source: Source,
+    pub size: Size,
+}
+
+/// The TUI's decoded picture and what is being decoded.
+pub struct PreviewState {
+    picker: Picker,
+    shown: Option<(Target, Protocol)>,
+    failed: Option<(Target, String)>,
+    in_flight: Option<Target>,
+}
+
+/// The work to do off the loop.
+pub struct DecodeJob {
+    pub target: Target,
+    input: Input,
+    picker: Picker,
+}
+
+enum Input {
+    Bytes(Bytes),
+    File(PathBuf),
+}
+
+/// The result of a [`DecodeJob`], handed back to [`PreviewState::finish`].
+pub struct Decoded {
+    pub target: Target,
+    result: Result<Protocol, String>,
+}
+
+impl std::fmt::Debug for Decoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decoded")
+            .field("target", &self.target)
+            .field("ok", &self.result.is_ok())
+            .finish()
+    }
+}
+
+impl PreviewState {
+    pub fn new(picker: Picker) -> Self {
+        Self {
+            picker,
+            shown: None,
+            failed: None,
+            in_flight: None,
+        }
+    }
+
+    /// Half-block pictures, which work on every terminal with colours.
+    pub fn halfblocks() -> Self {
+        Self::new(Picker::halfblocks())
+    }
+
+    /// The picture the pane should show now, if any.
+    pub fn wanted(app: &App) -> Option<Source> {
+        if app.job.outcome() == Some(Outcome::Success) {
+            // The newest saved picture, preferring real outputs over preview temp files.
+            let pictures = || app.saved.iter().rev().filter(|s| is_decodable(&s.path));
+            let best = pictures()
+                .find(|s| s.file.folder_type == "output")
+                .or_else(|| pictures().next());
+            if let Some(saved) = best {
+                return Some(Source::Output(saved.path.clone()));
+            }
+        }
+        app.job
+            .latest_preview
+            .as_ref()
+            .map(|_| Source::Preview(app.job.previews))
+    }
+
+    /// A decode to start for the pane at `area` (its image cells), when what is shown or
+    /// being decoded is not what is wanted. Only one runs at a time: a fast preview stream
+    /// is coalesced to the newest picture, never queued.
+    pub fn next_job(&mut self, app: &App, area: Option<Rect>) -> Option<DecodeJob> {
+        if self.in_flight.is_some() {
+            return None;
+        }
+        let area = area.filter(|a| a.width > 0 && a.height > 0)?;
+        let target = Target {
+            source: Self::wanted(app)?,
+            size: area.as_size(),
+        };
+        if self.shown.as_ref().is_some_and(|(t, _)| *t == target)
+            || self.failed.as_ref().is_some_and(|(t, _)| *t == target)
+        {
+            return None;
+        }
+        let input = match &target.source {
+            Source::Preview(_) => Input::Bytes(app.job.latest_preview.as_ref()?.image.clone()),
+            Source::Output(path) => Input::File(path.clone()),
+        };
+        self.in_flight = Some(target.clone());
+        Some(DecodeJob {
+            target,
+            input,
+            picker: self.picker.clone(),
+        })
+    }
+
+    /// Takes a finished decode. A failure keeps the previous picture on screen.
+    pub fn finish(&mut self, decoded: Decoded) {
+        if self.in_flight.as_ref() == Some(&decoded.target) {
+            self.in_flight = None;
+        }
+        match decoded.result {
+            Ok(protocol) => {
+                self.failed = None;
+                self.shown = Some((decoded.target, protocol));
+            }
+            Err(reason) => self.failed = Some((decoded.target, reason)),
+        }
+    }
+
+    /// Decodes on the calling thread (tests, and inside the blocking task).
+    pub fn decode_now(&mut self, app: &App, area: Rect) {
+        if let Some(job) = self.next_job(app, Some(area)) {
+            self.finish(job.run());
+        }
+    }
+
+    fn shown(&self) -> Option<&(Target, Protocol)> {
+        self.shown.as_ref()
+    }
+}
+
+impl DecodeJob {
+    /// Reads, decodes, resizes and encodes: slow, so call it from `spawn_blocking`.
+    pub fn run(self) -> Decoded {
+        let result = self.decode().and_then(|image| {
+            self.picker
+                .new_protocol(
+                    image,
+                    self.target.size,
+                    Resize::Scale(Some(image::imageops::FilterType::Triangle)),
+                )
+                .map_err(|e| e.to_string())
+        });
+        Decoded {
+            target: self.target,
+            result,
+        }
+    }
+
+    fn decode(&self) -> Result<DynamicImage, String> {
+        let bytes = match &self.input {
+            Input::Bytes(bytes) => bytes.clone(),
+            Input::File(path) => Bytes::from(std::fs::read(path).map_err(|e| e.to_string())?),
+        };
+        let mut reader = ImageReader::new(Cursor::new(&bytes[..]))
+            .with_guessed_format()
+            .map_err(|e| e.to_string())?;
+        let mut limits = Limits::default();
+        limits.max_image_width = Some(MAX_DIMENSION);
+        limits.max_image_height = Some(MAX_DIMENSION);
+        reader.limits(limits);
+        reader.decode().map_err(|e| e.to_string())
+    }
+}
+
+fn is_decodable(path: &std::path::Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg"))
+}
+
+/// The cells an image may use inside the pane at `area`.
+pub fn image_area(area: Rect) -> Rect {
+    area.inner(Margin::new(1, 1))
+}
+
+pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, state: &PreviewState) {
+    let wanted = PreviewState::wanted(app);
+    let caption = match (&wanted, app.job.phase) {
+        (Some(Source::Output(path)), _) => {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            format!(" Output {} ", sanitize(&name))
+        }
+        (_, Phase::Finished(_)) => " Last preview ".to_owned(),
+        _ => " Preview ".to_owned(),
+    };
+    let block = Block::bordered()
+        .border_style(theme::border())
+        .title(Span::styled(caption, theme::title()));
+    let inner = image_area(area);
+    frame.render_widget(block, area);
+
+    // Graphics protocols draw over everything: leave the picture out while a popup shows.
+    let popup_open = app.ui.popup.is_some();
+    if let Some((_, protocol)) = state.shown() {
+        let size = protocol.size();
+        if !popup_open && size.width <= inner.width && size.height <= inner.height {
+            let x = inner.x + (inner.width - size.width) / 2;
+            let y = inner.y + (inner.height - size.height) / 2;
+            let rect = Rect::new(x, y, size.width, size.height);
+            frame.render_widget(Image::new(protocol), rect);
+            return;
+        }
+    }
+    let message = match (&wanted, &state.failed) {
+        (_, Some((_, reason))) => Line::styled(
+            format!("cannot show it: {}", sanitize(reason)),
+            theme::dim(),
+        ),
+        (Some(_), None) if popup_open => Line::raw(""),
+        (Some(_), None) => Line::styled("decoding…", theme::dim()),
+        (None, None) => Line::styled("no preview yet", theme::dim()),
+    };
+    let y = inner.y + inner.height / 2;
+    frame.render_widget(
+        Paragraph::new(message).alignment(Alignment::Center),
+        Rect::new(inner.x, y, inner.width, 1.min(inner.height)),
+    );
+}

@@ -1,0 +1,97 @@
+//! The few lines printed after the screen is restored: how the run ended, node times,
+//! where the files went. Plain text, every server string sanitized.
+
+use super::{format, header};
+use crate::app::App;
+use crate::job::NodeState;
+use crate::text::sanitize;
+use std::fmt::Write;
+
+/// How many node times the summary lists.
+const SLOWEST: usize = 5;
+
+pub fn summary(app: &App) -> String {
+    let job = &app.job;
+    let mut out = String::new();
+    let state = match job.outcome() {
+        Some(outcome) => header::outcome_label(outcome).to_owned(),
+        None => format!("left while {}", header::phase_label(app)),
+    };
+    let _ = write!(out, "comfy-tui: {state}");
+    if let (Some(start), Some(end)) = (job.started_at, job.finished_at) {
+        let _ = write!(
+            out,
+            " in {}",
+            format::duration(end.saturating_duration_since(start))
+        );
+    }
+    let _ = writeln!(out, " (prompt {})", sanitize(job.prompt_id.as_str()));
+
+    let (done, total) = job.graph_counts();
+    let cached = job
+        .nodes
+        .iter()
+        .filter(|n| n.state == NodeState::Cached)
+        .count();
+    if total > 0 {
+        let _ = write!(out, "  nodes: {done}/{total} done");
+        if cached > 0 {
+            let _ = write!(out, " ({cached} cached)");
+        }
+        out.push('\n');
+    }
+    // The slowest nodes, in graph order: where the time went, without a wall of lines.
+    let mut timed: Vec<_> = job.durations().enumerate().collect();
+    timed.sort_by_key(|(_, (_, d))| std::cmp::Reverse(*d));
+    let hidden = timed.len().saturating_sub(SLOWEST);
+    timed.truncate(SLOWEST);
+    timed.sort_by_key(|(i, _)| *i);
+    for (_, (node, duration)) in timed {
+        let _ = writeln!(
+            out,
+            "    {:<28} {:>8}  {}",
+            format::truncate(&sanitize(node.name()), 28),
+            format::duration(duration),
+            node.state.label()
+        );
+    }
+    if hidden > 0 {
+        let _ = writeln!(out, "    (and {hidden} faster nodes)");
+    }
+    if let Some(error) = &job.error {
+        let _ = writeln!(
+            out,
+            "  error: {}: {}",
+            sanitize(&error.exception_type),
+            sanitize(&error.message)
+        );
+    }
+    if let Some(rejection) = &app.rejection {
+        let _ = writeln!(out, "  rejected: {}", sanitize(&rejection.to_string()));
+    }
+    if let Some(fatal) = &app.fatal {
+        let _ = writeln!(out, "  {}", sanitize(fatal));
+    }
+    for saved in &app.saved {
+        let _ = writeln!(
+            out,
+            "  saved {} ({})",
+            sanitize(&saved.path.to_string_lossy()),
+            format::bytes(saved.bytes)
+        );
+    }
+    for (file, reason) in &app.failed_saves {
+        let _ = writeln!(
+            out,
+            "  not saved {}: {}",
+            sanitize(&file.filename),
+            sanitize(reason)
+        );
+    }
+    if !app.config.download {
+        for (_, file) in job.files() {
+            let _ = writeln!(out, "  on the server: {}", sanitize(&file.filename));
+        }
+    }
+    out
+}

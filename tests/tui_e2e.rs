@@ -1,0 +1,289 @@
+//! The real terminal: the built binary in tmux against the in-process simulator. Cancel
+//! with `c` `y`, SIGTERM and a panic must all end with the terminal given back (primary
+//! screen, cooked mode) and the right exit code.
+
+mod common;
+
+use comfy_tui::sim::SimHandle;
+use common::sim::{requests_to, start_sim};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// Every wait on the terminal is bounded by this.
+const WAIT: Duration = Duration::from_secs(30);
+
+fn tmux_available() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A private tmux server (its own socket), killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn new(name: &str) -> Self {
+        Self {
+            socket: format!("comfy-tui-e2e-{}-{name}", std::process::id()),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    }
+
+    fn start(&self, script: &Path) {
+        let command = format!("sh {}", script.display());
+        let out = self.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            &command,
+        ]);
+        assert!(out.status.success(), "tmux: {out:?}");
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
+    }
+
+    fn display(&self, format: &str) -> String {
+        String::from_utf8_lossy(&self.run(&["display", "-p", "-t", "e2e", format]).stdout)
+            .trim()
+            .to_owned()
+    }
+
+    fn keys(&self, keys: &str) {
+        self.run(&["send-keys", "-t", "e2e", keys]);
+    }
+
+    fn wait_for_screen(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if pred(&screen) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < WAIT,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+/// A folder with the workflow and the script the pane runs: the TUI, then its exit code
+/// and the terminal modes it left behind.
+struct Run {
+    dir: tempfile::TempDir,
+}
+
+impl Run {
+    fn new(sim: &SimHandle, env: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let workflow =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/workflows/txt2img.json");
+        let script = format!(
+            "cd '{dir}'\n\
+             {env} COMFY_TUI_GRAPHICS=halfblocks '{bin}' run '{workflow}' --server {url} --out '{dir}/out'\n\
+             echo \"EXIT=$?\" > '{dir}/exit.tmp' && mv '{dir}/exit.tmp' '{dir}/exit'\n\
+             stty -a > '{dir}/stty' 2>&1\n\
+             exec sleep 600\n",
+            dir = dir.path().display(),
+            bin = env!("CARGO_BIN_EXE_comfy-tui"),
+            workflow = workflow.display(),
+            url = sim.url(),
+        );
+        std::fs::write(dir.path().join("run.sh"), script).expect("script");
+        Self { dir }
+    }
+
+    fn script(&self) -> PathBuf {
+        self.dir.path().join("run.sh")
+    }
+
+    fn wait_exit(&self, tmux: &Tmux) -> i32 {
+        let path = self.dir.path().join("exit");
+        let start = Instant::now();
+        while !path.exists() {
+            assert!(
+                start.elapsed() < WAIT,
+                "the TUI did not exit; screen:\n{}",
+                tmux.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // The stty line is written right after the exit code.
+        std::thread::sleep(Duration::from_millis(300));
+        let text = std::fs::read_to_string(&path).expect("exit file");
+        text.trim()
+            .strip_prefix("EXIT=")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("bad exit file: {text:?}"))
+    }
+
+    /// The terminal is back in cooked mode with echo (raw mode was undone).
+    fn assert_cooked(&self) {
+        let stty = std::fs::read_to_string(self.dir.path().join("stty")).expect("stty output");
+        let flags: Vec<&str> = stty.split_whitespace().collect();
+        for flag in ["icanon", "echo", "isig"] {
+            assert!(flags.contains(&flag), "{flag} not restored: {stty}");
+        }
+    }
+}
+
+fn assert_restored(tmux: &Tmux, run: &Run) {
+    assert_eq!(
+        tmux.display("#{alternate_on}"),
+        "0",
+        "still on the alternate screen"
+    );
+    run.assert_cooked();
+}
+
+/// The TUI's process: the child of the pane's shell.
+fn tui_pid(tmux: &Tmux) -> u32 {
+    let shell: u32 = tmux.display("#{pane_pid}").parse().expect("pane pid");
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid ...`: comm may hold spaces, so read after the last `)`.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(shell) && stat.contains("(comfy-tui)") {
+            return pid;
+        }
+    }
+    panic!("no comfy-tui process under the pane's shell {shell}");
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// The node gauge with a rate: the sampler is stepping.
+fn sampling(screen: &str) -> bool {
+    screen.contains("it/s") || screen.contains("s/it")
+}
+
+#[test]
+fn c_then_y_interrupts_our_prompt_and_exits_130_with_the_terminal_restored() {
+    if !tmux_available() {
+        println!("skipped: tmux is not installed");
+        return;
+    }
+    let rt = runtime();
+    let sim = rt.block_on(start_sim(Duration::from_millis(250)));
+    let tmux = Tmux::new("cancel");
+    let run = Run::new(&sim, "");
+    tmux.start(&run.script());
+    tmux.wait_for_screen("the node gauge", sampling);
+    tmux.keys("c");
+    tmux.wait_for_screen("the cancel question", |s| s.contains("Cancel the run?"));
+    tmux.keys("y");
+    // The view stays with the interrupted run (stopped node, last preview) until `q`.
+    tmux.wait_for_screen("the interrupted run", |s| s.contains("interrupted in"));
+    tmux.keys("q");
+    assert_eq!(run.wait_exit(&tmux), 130, "screen:\n{}", tmux.screen());
+
+    let submitted = requests_to(&sim, "POST", "/prompt");
+    let prompt_id = submitted
+        .first()
+        .and_then(|r| r.body.as_ref())
+        .and_then(|b| b["prompt_id"].as_str())
+        .expect("the prompt was submitted with its id")
+        .to_owned();
+    let interrupts = requests_to(&sim, "POST", "/interrupt");
+    assert!(
+        interrupts.iter().any(|r| r
+            .body
+            .as_ref()
+            .is_some_and(|b| b["prompt_id"] == prompt_id.as_str())),
+        "no targeted interrupt for {prompt_id}: {interrupts:?}"
+    );
+    assert_restored(&tmux, &run);
+    let screen = tmux.screen();
+    assert!(screen.contains("comfy-tui: interrupted"), "{screen}");
+    rt.block_on(sim.shutdown());
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    if !tmux_available() {
+        println!("skipped: tmux is not installed");
+        return;
+    }
+    let rt = runtime();
+    let sim = rt.block_on(start_sim(Duration::from_millis(250)));
+    let tmux = Tmux::new("sigterm");
+    let run = Run::new(&sim, "");
+    tmux.start(&run.script());
+    tmux.wait_for_screen("the node gauge", sampling);
+    let pid = tui_pid(&tmux);
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    assert_eq!(run.wait_exit(&tmux), 130);
+    assert_restored(&tmux, &run);
+    let screen = tmux.screen();
+    assert!(screen.contains("comfy-tui: left while running"), "{screen}");
+    rt.block_on(sim.shutdown());
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_shows_the_message() {
+    if !tmux_available() {
+        println!("skipped: tmux is not installed");
+        return;
+    }
+    let rt = runtime();
+    let sim = rt.block_on(start_sim(Duration::from_millis(250)));
+    let tmux = Tmux::new("panic");
+    // No backtrace: the message must stay on the 30-line screen.
+    let run = Run::new(
+        &sim,
+        &format!("RUST_BACKTRACE=0 {}=1", comfy_tui::tui::PANIC_ENV),
+    );
+    tmux.start(&run.script());
+    assert_eq!(run.wait_exit(&tmux), 101, "screen:\n{}", tmux.screen());
+    assert_restored(&tmux, &run);
+    let screen = tmux.screen();
+    assert!(
+        screen.contains("panicking after the first frame"),
+        "{screen}"
+    );
+    rt.block_on(sim.shutdown());
+}
