@@ -21,7 +21,10 @@ fn workflow() -> Workflow {
         } else {
             json!({"image": [(i - 1).to_string(), 0], "steps": 1000})
         };
-        graph.insert(i.to_string(), json!({"class_type": "KSampler", "inputs": inputs}));
+        graph.insert(
+            i.to_string(),
+            json!({"class_type": "KSampler", "inputs": inputs}),
+        );
     }
     Workflow::parse(&Value::Object(graph).to_string(), Path::new("bench.json")).expect("workflow")
 }
@@ -71,7 +74,10 @@ fn absorb(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     let samples: [(&str, Vec<String>); 3] = [
         ("progress", (0..1000).map(progress).collect()),
-        ("progress_state_50_nodes", (0..1000).map(progress_state).collect()),
+        (
+            "progress_state_50_nodes",
+            (0..1000).map(progress_state).collect(),
+        ),
         ("executed", vec![executed()]),
     ];
     for (name, messages) in samples {

@@ -50,10 +50,18 @@ fn main() {
 }
 
 async fn start_sim(step_delay: Duration) -> SimHandle {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port");
-    sim::start(listener, SimConfig { step_delay, ..SimConfig::default() })
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .expect("simulator")
+        .expect("port");
+    sim::start(
+        listener,
+        SimConfig {
+            step_delay,
+            ..SimConfig::default()
+        },
+    )
+    .await
+    .expect("simulator")
 }
 
 fn write_workflow(dir: &Path, name: &str, workflow: &Value) -> PathBuf {
@@ -78,7 +86,7 @@ fn sleeper(seconds: f64) -> Value {
     })
 }
 
-/// 3. The simulator floods 100,000 progress events for one node; time from the first
+/// Figure 3: The simulator floods 100,000 progress events for one node; time from the first
 /// event to the `done` line of a headless run.
 async fn flood() {
     let sim = start_sim(Duration::ZERO).await;
@@ -88,7 +96,14 @@ async fn flood() {
     let out = dir.path().join("out");
     let result = tokio::task::spawn_blocking(move || {
         let mut child = Command::new(BIN)
-            .args(["run", workflow.to_str().expect("utf-8"), "--json", "--server", &url, "--out"])
+            .args([
+                "run",
+                workflow.to_str().expect("utf-8"),
+                "--json",
+                "--server",
+                &url,
+                "--out",
+            ])
             .arg(&out)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -114,7 +129,13 @@ async fn flood() {
         let done = Instant::now();
         let status = child.wait().expect("wait");
         let maxrss = children_max_rss_kib();
-        (first_event.map(|t| done - t), printed, last_value, status.code(), maxrss)
+        (
+            first_event.map(|t| done - t),
+            printed,
+            last_value,
+            status.code(),
+            maxrss,
+        )
     })
     .await
     .expect("flood task");
@@ -142,7 +163,7 @@ fn children_max_rss_kib() -> i64 {
     }
 }
 
-/// 8. Time from process start to the `POST /prompt` request reaching the simulator.
+/// Figure 8: Time from process start to the `POST /prompt` request reaching the simulator.
 async fn startup() {
     let sim = start_sim(Duration::from_millis(1)).await;
     let dir = tempfile::tempdir().expect("dir");
@@ -152,13 +173,24 @@ async fn startup() {
         sim.clear_requests();
         let started = Instant::now();
         let mut child = Command::new(BIN)
-            .args(["run", workflow.to_str().expect("utf-8"), "--json", "--no-download", "--server", &sim.url()])
+            .args([
+                "run",
+                workflow.to_str().expect("utf-8"),
+                "--json",
+                "--no-download",
+                "--server",
+                &sim.url(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn");
         let reached = loop {
-            if sim.requests().iter().any(|r| r.method == "POST" && r.path.ends_with("/prompt")) {
+            if sim
+                .requests()
+                .iter()
+                .any(|r| r.method == "POST" && r.path.ends_with("/prompt"))
+            {
                 break started.elapsed();
             }
             if started.elapsed() > Duration::from_secs(10) {
@@ -183,7 +215,7 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// 5. Peak RSS of a headless run and a TUI run of the demo workflow.
+/// Figure 5: Peak RSS of a headless run and a TUI run of the demo workflow.
 async fn memory() {
     let dir = tempfile::tempdir().expect("dir");
     let out = dir.path().join("out");
@@ -207,7 +239,12 @@ async fn memory() {
         headless as f64 / 1024.0,
         status.code()
     );
-    match Tmux::start("mem", &format!("{BIN} demo --step-ms 20 --out {}", out.display()), 120, 40) {
+    match Tmux::start(
+        "mem",
+        &format!("{BIN} demo --step-ms 20 --out {}", out.display()),
+        120,
+        40,
+    ) {
         Some(tmux) => {
             let pid = tmux.wait_for_pid();
             tmux.wait_for_text("Done", Duration::from_secs(60));
@@ -242,13 +279,16 @@ fn cpu_time(pid: u32) -> Duration {
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks: u64 = fields.get(11).and_then(|f| f.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+        + fields
+            .get(12)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0);
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
     Duration::from_secs_f64(ticks as f64 / hz as f64)
 }
 
-/// 9. A 200 MB output through `/view` to disk, against a plain streaming GET of the same
+/// Figure 9: A 200 MB output through `/view` to disk, against a plain streaming GET of the same
 /// URL in the same run.
 async fn download() {
     let sim = start_sim(Duration::from_millis(1)).await;
@@ -290,7 +330,9 @@ async fn download() {
 
         let dir = tempfile::tempdir().expect("dir");
         let t = Instant::now();
-        let (_, bytes) = comfy_tui::output::download(&client, &file, dir.path()).await.expect("download");
+        let (_, bytes) = comfy_tui::output::download(&client, &file, dir.path())
+            .await
+            .expect("download");
         assert_eq!(bytes as usize, SIZE);
         ours.push(t.elapsed());
     }
@@ -305,12 +347,17 @@ async fn download() {
     sim.shutdown().await;
 }
 
-/// 6. CPU used by the TUI over 30 s of silence (a node that sleeps).
+/// Figure 6: CPU used by the TUI over 30 s of silence (a node that sleeps).
 async fn idle() {
     let sim = start_sim(Duration::from_millis(1)).await;
     let dir = tempfile::tempdir().expect("dir");
     let workflow = write_workflow(dir.path(), "sleep.json", &sleeper(45.0));
-    let command = format!("{BIN} run {} --server {} --out {}", workflow.display(), sim.url(), dir.path().join("out").display());
+    let command = format!(
+        "{BIN} run {} --server {} --out {}",
+        workflow.display(),
+        sim.url(),
+        dir.path().join("out").display()
+    );
     let Some(tmux) = Tmux::start("idle", &command, 120, 40) else {
         println!("idle: skipped (tmux missing)");
         return;
@@ -333,12 +380,17 @@ async fn idle() {
     sim.shutdown().await;
 }
 
-/// 7. Bytes written to the terminal per second while a node steps at 10 it/s.
+/// Figure 7: Bytes written to the terminal per second while a node steps at 10 it/s.
 async fn traffic() {
     let sim = start_sim(Duration::from_millis(100)).await;
     let dir = tempfile::tempdir().expect("dir");
     let workflow = write_workflow(dir.path(), "steps.json", &probe_steps(400));
-    let command = format!("{BIN} run {} --server {} --out {}", workflow.display(), sim.url(), dir.path().join("out").display());
+    let command = format!(
+        "{BIN} run {} --server {} --out {}",
+        workflow.display(),
+        sim.url(),
+        dir.path().join("out").display()
+    );
     let Some(tmux) = Tmux::start("traffic", &command, 120, 40) else {
         println!("traffic: skipped (tmux missing)");
         return;
@@ -370,7 +422,17 @@ impl Tmux {
     fn start(label: &str, command: &str, cols: u16, rows: u16) -> Option<Self> {
         let name = format!("comfy-bench-{label}-{}", std::process::id());
         let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &name, "-x", &cols.to_string(), "-y", &rows.to_string(), command])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                &cols.to_string(),
+                "-y",
+                &rows.to_string(),
+                command,
+            ])
             .env("TERM", "xterm-256color")
             .status()
             .ok()?
@@ -396,7 +458,10 @@ impl Tmux {
     fn wait_for_text(&self, text: &str, limit: Duration) {
         let started = Instant::now();
         while started.elapsed() < limit {
-            if self.tmux(&["capture-pane", "-p", "-t", &self.name]).contains(text) {
+            if self
+                .tmux(&["capture-pane", "-p", "-t", &self.name])
+                .contains(text)
+            {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -412,7 +477,13 @@ impl Tmux {
     }
 
     fn pipe_to(&self, file: &Path) {
-        self.tmux(&["pipe-pane", "-o", "-t", &self.name, &format!("cat >> {}", file.display())]);
+        self.tmux(&[
+            "pipe-pane",
+            "-o",
+            "-t",
+            &self.name,
+            &format!("cat >> {}", file.display()),
+        ]);
     }
 }
 

@@ -106,7 +106,7 @@ async fn an_identical_rerun_is_cached_and_still_saves_outputs() {
     let second = run_json(&sim.url(), &txt2img(3), |_| {}).await;
     assert_eq!(second.code, 0, "{:#?}", second.lines());
     let cached = second.events("cached");
-    assert_eq!(cached.len(), 1);
+    assert_eq!(cached.len(), 1, "{}", second.text);
     assert_eq!(cached[0]["nodes"].as_array().map(Vec::len), Some(8));
     assert!(second.events("executing").is_empty());
     assert_eq!(second.events("output").len(), 4, "{:#?}", second.lines());

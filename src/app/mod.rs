@@ -107,6 +107,8 @@ pub struct App {
     history: HistoryFetch,
     /// After a reconnect, waiting for `/queue` and `/history` to say where the run is.
     resyncing: bool,
+    /// Queue polls in a row that did not find our prompt.
+    absent_polls: u32,
     last_queue_poll: Option<Instant>,
     exit_requested: Option<i32>,
     /// "Cancel it, then quit" was chosen: leave once the cancelled run has settled.
@@ -134,6 +136,7 @@ impl App {
             downloads_in_flight: 0,
             history: HistoryFetch::NotYet,
             resyncing: false,
+            absent_polls: 0,
             last_queue_poll: None,
             exit_requested: None,
             quit_when_settled: false,

@@ -89,11 +89,15 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
                 && matches!(app.job.phase, Phase::Queued | Phase::Running)
             {
                 // Not queued, not running: finished while we looked away, deleted, or lost.
-                if app.history != HistoryFetch::Requested {
+                // The queue answer can overtake the socket's messages of a run that just
+                // ended, so outside a resync only a second miss in a row counts.
+                app.absent_polls += 1;
+                let sure = app.resyncing || app.user_cancelled() || app.absent_polls >= 2;
+                if sure && app.history != HistoryFetch::Requested {
                     app.history = HistoryFetch::Requested;
+                    app.resyncing = true;
                     effects.push(Effect::FetchHistory(app.job.prompt_id.clone()));
                 }
-                app.resyncing = true;
             } else if app.job.phase == Phase::Queued && position != was {
                 app.report(
                     at,
@@ -223,6 +227,7 @@ fn on_ws(app: &mut App, item: WsItem, at: Instant, effects: &mut Vec<Effect>) {
         }
     };
     if let Some(notice) = notice {
+        app.absent_polls = 0;
         on_notice(app, notice, at, effects);
     }
 }

@@ -312,3 +312,26 @@ fn every_keymap_action_is_reachable() {
         assert!(changed, "{:?} via {:?}", binding.action, binding.keys[0]);
     }
 }
+
+#[test]
+fn one_queue_miss_is_not_enough_to_judge_the_run() {
+    let (mut app, t0) = app(false);
+    submitted(&mut app, t0);
+    // The run may have just ended with its messages still on the way.
+    assert!(send(&mut app, t0, Event::Queue(Default::default())).is_empty());
+    let effects = send(&mut app, t0, Event::Queue(Default::default()));
+    assert_eq!(effects, vec![Effect::FetchHistory(PromptId::from(PROMPT))]);
+}
+
+#[test]
+fn a_message_of_ours_between_misses_resets_the_count() {
+    let (mut app, t0) = app(false);
+    submitted(&mut app, t0);
+    send(&mut app, t0, Event::Queue(Default::default()));
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"progress","data":{"value":1,"max":3,"prompt_id":"PID","node":"1"}}"#,
+    );
+    assert!(send(&mut app, t0, Event::Queue(Default::default())).is_empty());
+}
