@@ -6,7 +6,6 @@ use super::lenient;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
-use std::collections::HashMap;
 
 /// One parsed text frame from `/ws`.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,29 +205,84 @@ pub struct Progress {
     pub node: Option<NodeId>,
 }
 
+/// A snapshot of every node touched so far in the prompt, re-sent on every step: the
+/// hottest message of a big graph, so only what the client reads is kept.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ProgressState {
     pub prompt_id: PromptId,
-    #[serde(default)]
-    pub nodes: HashMap<String, NodeProgress>,
+    #[serde(default, deserialize_with = "nodes_in_order")]
+    pub nodes: Vec<NodeProgress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeRunState {
+    Running,
+    Finished,
+    /// `pending` and `error` are defined upstream but never sent; anything else too.
+    #[default]
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct NodeProgress {
-    #[serde(default)]
+    /// The key in the snapshot (the node's unique, possibly ephemeral, id).
+    pub key: NodeId,
     pub value: Option<f64>,
-    #[serde(default)]
     pub max: Option<f64>,
-    #[serde(default)]
-    pub state: String,
-    #[serde(default)]
-    pub node_id: Option<NodeId>,
-    #[serde(default)]
+    pub state: NodeRunState,
+    /// The node of the submitted graph this progress belongs to.
     pub display_node_id: Option<NodeId>,
+}
+
+impl NodeProgress {
+    pub fn graph_node(&self) -> &NodeId {
+        self.display_node_id.as_ref().unwrap_or(&self.key)
+    }
+}
+
+#[derive(Deserialize)]
+struct NodeProgressBody {
     #[serde(default)]
-    pub real_node_id: Option<NodeId>,
+    value: Option<f64>,
     #[serde(default)]
-    pub parent_node_id: Option<NodeId>,
+    max: Option<f64>,
+    #[serde(default)]
+    state: NodeRunState,
+    #[serde(default)]
+    display_node_id: Option<NodeId>,
+}
+
+/// Reads the snapshot's `{id: progress}` object into a list, in the order sent.
+fn nodes_in_order<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<NodeProgress>, D::Error> {
+    struct Nodes;
+    impl<'de> serde::de::Visitor<'de> for Nodes {
+        type Value = Vec<NodeProgress>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of node progress")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut nodes = Vec::with_capacity(map.size_hint().unwrap_or(8));
+            while let Some((key, body)) = map.next_entry::<String, NodeProgressBody>()? {
+                nodes.push(NodeProgress {
+                    key: NodeId(key),
+                    value: body.value,
+                    max: body.max,
+                    state: body.state,
+                    display_node_id: body.display_node_id,
+                });
+            }
+            Ok(nodes)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+    }
+    d.deserialize_any(Nodes)
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

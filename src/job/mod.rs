@@ -7,7 +7,7 @@ mod rate;
 pub use node::{NodeRun, NodeState};
 pub use rate::StepRate;
 
-use crate::comfy::messages::{self, ServerMessage};
+use crate::comfy::messages::{self, NodeRunState, ServerMessage};
 use crate::comfy::outputs::NodeOutput;
 use crate::comfy::preview::{ImageFormat, Preview};
 use crate::comfy::{NodeId, PromptId, Workflow};
@@ -433,21 +433,17 @@ impl Job {
     fn on_progress_state(&mut self, state: &messages::ProgressState, at: Instant) {
         self.uses_progress_state = true;
         self.begin(at);
-        for (key, entry) in &state.nodes {
-            let id = entry
-                .display_node_id
-                .clone()
-                .or_else(|| entry.node_id.clone())
-                .unwrap_or_else(|| NodeId::from(key.as_str()));
-            let Some(node) = self.node_mut(&id) else {
+        for entry in &state.nodes {
+            let id = entry.graph_node();
+            let Some(node) = self.node_mut(id) else {
                 continue;
             };
-            match entry.state.as_str() {
-                "finished" if node.state != NodeState::Cached => {
+            match entry.state {
+                NodeRunState::Finished if node.state != NodeState::Cached => {
                     node.start(at);
                     node.end(NodeState::Done, at);
                 }
-                "running" if node.state == NodeState::Pending => node.start(at),
+                NodeRunState::Running if node.state == NodeState::Pending => node.start(at),
                 _ => {}
             }
             if node.state == NodeState::Running
