@@ -2,7 +2,7 @@
 //! loopback with the release binary. Every scenario is bounded and stops by itself.
 //!
 //! `cargo bench --bench e2e` runs them all; `cargo bench --bench e2e -- NAME…` runs some
-//! (flood, startup, memory, download, idle, traffic). Scenarios that need a terminal run
+//! (flood, tui_flood, startup, memory, download, idle, traffic). Scenarios that need a terminal run
 //! the TUI inside tmux and are skipped when tmux is missing.
 
 use comfy_tui::comfy::http::ComfyClient;
@@ -31,6 +31,9 @@ fn main() {
     println!("comfy-tui end-to-end benchmarks (release binary, simulator on 127.0.0.1)");
     if run("flood") {
         rt.block_on(flood());
+    }
+    if run("tui_flood") {
+        rt.block_on(tui_flood());
     }
     if run("startup") {
         rt.block_on(startup());
@@ -153,6 +156,155 @@ async fn flood() {
     sim.shutdown().await;
 }
 
+/// Counts the frames the TUI loop draws, rendering each into a `TestBackend`.
+struct CountingScreen {
+    terminal: ratatui::Terminal<ratatui::backend::TestBackend>,
+    draws: Vec<Instant>,
+    /// The end of the graph gauge's line (`n/m nodes  p%`) in the last frame drawn.
+    last_steps: String,
+}
+
+impl comfy_tui::tui::Screen for CountingScreen {
+    fn size(&self) -> std::io::Result<ratatui::layout::Rect> {
+        Ok(ratatui::layout::Rect::new(0, 0, 120, 40))
+    }
+
+    fn draw(
+        &mut self,
+        app: &comfy_tui::app::App,
+        preview: &comfy_tui::ui::PreviewState,
+    ) -> std::io::Result<()> {
+        self.draws.push(Instant::now());
+        self.terminal
+            .draw(|frame| comfy_tui::ui::render(frame, app, preview))
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let buffer = self.terminal.backend().buffer();
+        let row: String = (0..120)
+            .map(|x| buffer[(x, 2)].symbol().to_owned())
+            .collect();
+        self.last_steps = row
+            .split_whitespace()
+            .find(|w| w.contains('/'))
+            .unwrap_or_default()
+            .to_owned();
+        Ok(())
+    }
+
+    fn set_title(&mut self, _: &str) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn notify(&mut self, _: &str) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Figure 4: the TUI loop under the same flood, in-process: frames per second drawn, and
+/// whether the screen shows the final value within one frame of the last event.
+async fn tui_flood() {
+    use comfy_tui::cli::{FaceArgs, RunArgs};
+    use comfy_tui::launch::{self, Face};
+    let sim = start_sim(Duration::ZERO).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let workflow = write_workflow(dir.path(), "flood.json", &probe_steps(100_000));
+    let args = RunArgs {
+        workflow,
+        server: sim.url(),
+        out: dir.path().join("out"),
+        sets: Vec::new(),
+        seed: None,
+        timeout: None,
+        no_download: true,
+        client_id: None,
+        headers: Vec::new(),
+        preview_method: None,
+        face: FaceArgs {
+            json: false,
+            plain: false,
+            no_notify: true,
+        },
+    };
+    let prepared = launch::prepare(&args, Face::Tui).expect("prepared");
+    let (mut runtime, mut app) = launch::assemble(prepared, true);
+    let mut screen = CountingScreen {
+        terminal: ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40))
+            .expect("terminal"),
+        draws: Vec::new(),
+        last_steps: String::new(),
+    };
+    let mut preview = comfy_tui::ui::PreviewState::halfblocks();
+    let options = comfy_tui::tui::TuiOptions {
+        notify: false,
+        query_graphics: false,
+    };
+    comfy_tui::tui::Driver::start(&mut runtime);
+    // The loop keeps the view after the run; quit once the run has settled.
+    let tx = comfy_tui::tui::Driver::sender(&runtime);
+    let quitter = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let key = comfy_tui::app::Event::Key(comfy_tui::app::Key::Char('q'));
+            if tx
+                .send(comfy_tui::app::Stamped::new(Instant::now(), key))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let started = Instant::now();
+    let code = comfy_tui::tui::drive(
+        &mut runtime,
+        &mut app,
+        &mut screen,
+        &mut preview,
+        &options,
+        false,
+    )
+    .await
+    .expect("loop");
+    quitter.abort();
+    let total = started.elapsed();
+    let first = app.job.started_at.expect("started");
+    let last_event = app.job.finished_at.expect("finished");
+    let flood = last_event.saturating_duration_since(first);
+    let during: Vec<&Instant> = screen
+        .draws
+        .iter()
+        .filter(|t| **t >= first && **t <= last_event)
+        .collect();
+    let max_per_second = screen
+        .draws
+        .iter()
+        .map(|t| {
+            screen
+                .draws
+                .iter()
+                .filter(|u| **u >= *t && u.duration_since(*t) < Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    let final_frame = screen
+        .draws
+        .iter()
+        .find(|t| **t >= last_event)
+        .map(|t| t.duration_since(last_event));
+    println!(
+        "tui_flood: 100000 events in {:.3} s; {} frames during the flood ({:.1}/s), at most {} frames in any 1 s window; final frame {:?} after the last event showing `{}`; exit {} after {:.2} s",
+        flood.as_secs_f64(),
+        during.len(),
+        during.len() as f64 / flood.as_secs_f64().max(1e-9),
+        max_per_second,
+        final_frame,
+        screen.last_steps,
+        code,
+        total.as_secs_f64()
+    );
+    sim.shutdown().await;
+}
+
 /// Peak resident set of the largest waited-for child, in KiB.
 fn children_max_rss_kib() -> i64 {
     // SAFETY: getrusage only writes into the struct we pass.
@@ -217,46 +369,62 @@ fn ms(d: Duration) -> f64 {
 
 /// Figure 5: Peak RSS of a headless run and a TUI run of the demo workflow.
 async fn memory() {
+    // The simulator lives in this process, so the figures are the client's alone.
+    let sim = start_sim(Duration::from_millis(20)).await;
     let dir = tempfile::tempdir().expect("dir");
+    let workflow = write_workflow(
+        dir.path(),
+        "demo.json",
+        &serde_json::from_str::<Value>(comfy_tui::demo::DEMO_WORKFLOW).expect("demo workflow"),
+    );
     let out = dir.path().join("out");
     let status = tokio::task::spawn_blocking({
-        let out = out.clone();
+        let (out, workflow, url) = (out.clone(), workflow.clone(), sim.url());
         move || {
             Command::new(BIN)
-                .args(["demo", "--plain", "--step-ms", "20", "--out"])
+                .args([
+                    "run",
+                    workflow.to_str().expect("utf-8"),
+                    "--plain",
+                    "--preview-method",
+                    "auto",
+                ])
+                .args(["--server", &url, "--out"])
                 .arg(&out)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status()
-                .expect("demo")
+                .expect("run")
         }
     })
     .await
     .expect("task");
     let headless = children_max_rss_kib();
     println!(
-        "memory: headless demo peak RSS {:.1} MB (exit {:?}; the process includes the in-process simulator)",
+        "memory: headless run of the demo workflow, peak RSS {:.1} MB (exit {:?})",
         headless as f64 / 1024.0,
         status.code()
     );
-    match Tmux::start(
-        "mem",
-        &format!("{BIN} demo --step-ms 20 --out {}", out.display()),
-        120,
-        40,
-    ) {
+    let command = format!(
+        "{BIN} run {} --server {} --out {}",
+        workflow.display(),
+        sim.url(),
+        out.display()
+    );
+    match Tmux::start("mem", &command, 120, 40) {
         Some(tmux) => {
             let pid = tmux.wait_for_pid();
-            tmux.wait_for_text("Done", Duration::from_secs(60));
+            tmux.wait_for_text("done in", Duration::from_secs(60));
             let peak = vm_hwm_kib(pid);
             tmux.keys(&["q"]);
             println!(
-                "memory: TUI demo peak RSS {:.1} MB (120x40, half-block previews; includes the simulator)",
+                "memory: TUI run of the demo workflow at 120x40 with previews (half-blocks), peak RSS {:.1} MB",
                 peak as f64 / 1024.0
             );
         }
         None => println!("memory: TUI figure skipped (tmux missing)"),
     }
+    sim.shutdown().await;
 }
 
 /// Peak RSS so far of a running process, from /proc.
@@ -288,7 +456,7 @@ fn cpu_time(pid: u32) -> Duration {
     Duration::from_secs_f64(ticks as f64 / hz as f64)
 }
 
-/// Figure 9: A 200 MB output through `/view` to disk, against a plain streaming GET of the same
+/// Figure 9: A 200 MB output through `/view` to disk, against a plain streaming GET (to a file) of the same
 /// URL in the same run.
 async fn download() {
     let sim = start_sim(Duration::from_millis(1)).await;
@@ -320,11 +488,22 @@ async fn download() {
             .send()
             .await
             .expect("get");
+        let baseline_dir = tempfile::tempdir().expect("dir");
+        let mut sink = tokio::fs::File::create(baseline_dir.path().join("plain.bin"))
+            .await
+            .expect("file");
         let mut body = response.bytes_stream();
         let mut n = 0usize;
         while let Some(chunk) = body.next().await {
-            n += chunk.expect("chunk").len();
+            let chunk = chunk.expect("chunk");
+            n += chunk.len();
+            tokio::io::AsyncWriteExt::write_all(&mut sink, &chunk)
+                .await
+                .expect("write");
         }
+        tokio::io::AsyncWriteExt::flush(&mut sink)
+            .await
+            .expect("flush");
         assert_eq!(n, SIZE);
         baseline.push(t.elapsed());
 
@@ -339,7 +518,7 @@ async fn download() {
     let best = |v: &[Duration]| v.iter().min().copied().unwrap_or_default();
     let mbps = |d: Duration| SIZE as f64 / 1e6 / d.as_secs_f64();
     println!(
-        "download: 200 MB via /view to disk {:.0} MB/s; plain streaming GET (discarded) {:.0} MB/s; ratio {:.2} (best of 3)",
+        "download: 200 MB via /view to disk {:.0} MB/s; plain streaming GET to a file {:.0} MB/s; ratio {:.2} (best of 3)",
         mbps(best(&ours)),
         mbps(best(&baseline)),
         best(&baseline).as_secs_f64() / best(&ours).as_secs_f64()
@@ -413,7 +592,31 @@ async fn traffic() {
     sim.shutdown().await;
 }
 
-/// A detached tmux session running one command; killed on drop.
+fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn child_named(parent: u32, name: &str) -> Option<u32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_string_lossy().parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let ppid: u32 = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            (ppid == parent && comm(pid) == name).then_some(pid)
+        })
+}
+
+/// A detached tmux session on its own server socket running one command; killed on drop.
 struct Tmux {
     name: String,
 }
@@ -423,6 +626,8 @@ impl Tmux {
         let name = format!("comfy-bench-{label}-{}", std::process::id());
         let ok = Command::new("tmux")
             .args([
+                "-L",
+                &name,
                 "new-session",
                 "-d",
                 "-s",
@@ -442,17 +647,32 @@ impl Tmux {
 
     fn tmux(&self, args: &[&str]) -> String {
         Command::new("tmux")
+            .args(["-L", &self.name])
             .args(args)
             .output()
             .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
             .unwrap_or_default()
     }
 
+    /// The pid of the comfy-tui process in the pane (the pane's shell may have
+    /// started it as a child rather than exec'ing it).
     fn wait_for_pid(&self) -> u32 {
-        self.tmux(&["list-panes", "-t", &self.name, "-F", "#{pane_pid}"])
+        let pane: u32 = self
+            .tmux(&["list-panes", "-t", &self.name, "-F", "#{pane_pid}"])
             .trim()
             .parse()
-            .expect("pane pid")
+            .expect("pane pid");
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if comm(pane) == "comfy-tui" {
+                return pane;
+            }
+            if let Some(child) = child_named(pane, "comfy-tui") {
+                return child;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("no comfy-tui process under pane {pane}");
     }
 
     fn wait_for_text(&self, text: &str, limit: Duration) {
@@ -489,6 +709,6 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        self.tmux(&["kill-session", "-t", &self.name]);
+        self.tmux(&["kill-server"]);
     }
 }

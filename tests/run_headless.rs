@@ -167,3 +167,43 @@ async fn an_unreachable_server_exits_4() {
     assert!(text.contains("not_submitted"), "{text}");
     assert!(text.lines().last().is_some_and(|l| l.contains("\"done\"")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_headers_ride_on_every_request_and_the_upgrade_without_origin() {
+    let sim = start_sim(Duration::from_millis(1)).await;
+    let run = run_json(&sim.url(), &txt2img(2), |a| {
+        a.headers = vec!["X-Proxy-Auth: secret token".into()];
+    })
+    .await;
+    assert_eq!(run.code, 0, "{}", run.text);
+    let requests = sim.requests();
+    assert!(
+        requests.iter().any(|r| r.path.ends_with("/ws")),
+        "the upgrade was captured"
+    );
+    assert!(requests.iter().any(|r| r.path.ends_with("/view")));
+    for request in &requests {
+        let has = |name: &str| {
+            request
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(name))
+        };
+        assert!(
+            request
+                .headers
+                .iter()
+                .any(|(k, v)| k == "x-proxy-auth" && v == "secret token"),
+            "{} {} lacks the header",
+            request.method,
+            request.path
+        );
+        assert!(
+            !has("origin"),
+            "{} {} sent an Origin",
+            request.method,
+            request.path
+        );
+    }
+    sim.shutdown().await;
+}

@@ -199,7 +199,15 @@ fn render_running(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let eta = step
         .rate
         .eta(step.value, step.max)
-        .map(|eta| format!("  ETA {}", format::clock(eta)));
+        // Rounded up: "0:00" while steps remain would read as "done".
+        .map(|eta| {
+            format!(
+                "  ETA {}",
+                format::clock(std::time::Duration::from_secs(
+                    eta.as_secs_f64().ceil() as u64
+                ))
+            )
+        });
     let line = |name: &str, with_rate: bool| {
         let mut spans = vec![
             Span::styled(name.to_owned(), theme::title()),
