@@ -5,12 +5,15 @@
 use crate::comfy::FileRef;
 use crate::comfy::http::{ComfyClient, HttpError};
 use futures_util::StreamExt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use tokio::io::AsyncWriteExt;
 
 /// The largest single output accepted (videos can be large; memory use does not grow
 /// with it, the cap only protects the disk from a runaway server).
 pub const MAX_DOWNLOAD_BYTES: u64 = 16 * 1024 * 1024 * 1024;
+
+/// Chunks (of a few KiB to 64 KiB each) that may wait for the disk.
+const WRITE_QUEUE_CHUNKS: usize = 256;
 
 /// Longest file name we create, in bytes (most file systems allow 255).
 const MAX_NAME_BYTES: usize = 180;
@@ -153,25 +156,44 @@ pub async fn download(
         .tempfile_in(dir)
         .map_err(disk)?;
     let (std_file, temp_path) = temp.into_parts();
-    let mut writer =
-        tokio::io::BufWriter::with_capacity(256 * 1024, tokio::fs::File::from_std(std_file));
+    // Disk writes run on a blocking thread fed chunk by chunk, so reading the network
+    // and writing the file overlap; the channel bounds what waits in memory.
+    let (chunks, mut pending) = tokio::sync::mpsc::channel::<bytes::Bytes>(WRITE_QUEUE_CHUNKS);
+    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::with_capacity(1024 * 1024, std_file);
+        while let Some(chunk) = pending.blocking_recv() {
+            out.write_all(&chunk)?;
+        }
+        out.flush()
+    });
     let mut received: u64 = 0;
     let mut body = response.bytes_stream();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| SaveError::Interrupted(e.to_string()))?;
-        received += chunk.len() as u64;
-        if received > MAX_DOWNLOAD_BYTES {
-            return Err(SaveError::TooLarge {
-                limit: MAX_DOWNLOAD_BYTES,
-            });
+    let streamed = async {
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| SaveError::Interrupted(e.to_string()))?;
+            received += chunk.len() as u64;
+            if received > MAX_DOWNLOAD_BYTES {
+                return Err(SaveError::TooLarge {
+                    limit: MAX_DOWNLOAD_BYTES,
+                });
+            }
+            if chunks.send(chunk).await.is_err() {
+                // The writer stopped: its error is reported below.
+                break;
+            }
         }
-        writer.write_all(&chunk).await.map_err(disk)?;
+        Ok(())
     }
+    .await;
+    drop(chunks);
+    let written = writer
+        .await
+        .map_err(|e| disk(std::io::Error::other(e.to_string())))?;
+    streamed?;
+    written.map_err(disk)?;
     if let Some(expected) = expected.filter(|&n| n != received) {
         return Err(SaveError::Truncated { expected, received });
     }
-    writer.flush().await.map_err(disk)?;
-    drop(writer);
     let name = local_name(file);
     let mut temp_path = temp_path;
     for n in 0..10_000u32 {
