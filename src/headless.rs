@@ -3,6 +3,7 @@
 
 use crate::app::{self, App, LogLine, Report};
 use crate::comfy::http::NodeError;
+use crate::job::Job;
 use crate::runtime::Runtime;
 use crate::text::sanitize;
 use serde_json::{Value, json};
@@ -45,7 +46,7 @@ impl<W: Write> Printer<W> {
         self.out
     }
 
-    pub fn print(&mut self, line: LogLine) -> std::io::Result<()> {
+    pub fn print(&mut self, line: LogLine, job: &Job) -> std::io::Result<()> {
         if let Report::Progress { node, value, max } = &line.report {
             let last = self.last_progress.get(node.as_str());
             let interval = match self.format {
@@ -55,12 +56,12 @@ impl<W: Write> Printer<W> {
             let due = last.is_none_or(|t| line.at.saturating_duration_since(*t) >= interval);
             let same_node_held = matches!(&self.held, Some(LogLine { report: Report::Progress { node: held, .. }, .. }) if held == node);
             if !same_node_held {
-                self.flush_held()?;
+                self.flush_held(job)?;
             }
             if due || value >= max {
                 self.held = None;
                 self.last_progress.insert(node.to_string(), line.at);
-                return self.write(&line.report);
+                return self.write(&line.report, job);
             }
             self.held = Some(line);
             return Ok(());
@@ -69,35 +70,35 @@ impl<W: Write> Printer<W> {
             // A line per preview frame says nothing to a reader.
             return Ok(());
         }
-        self.flush_held()?;
-        self.write(&line.report)
+        self.flush_held(job)?;
+        self.write(&line.report, job)
     }
 
     /// Prints a held progress line: the latest value is always shown.
-    pub fn flush_held(&mut self) -> std::io::Result<()> {
+    pub fn flush_held(&mut self, job: &Job) -> std::io::Result<()> {
         if let Some(line) = self.held.take() {
             if let Report::Progress { node, .. } = &line.report {
                 self.last_progress.insert(node.to_string(), line.at);
             }
-            self.write(&line.report)?;
+            self.write(&line.report, job)?;
         }
         Ok(())
     }
 
-    fn write(&mut self, report: &Report) -> std::io::Result<()> {
+    fn write(&mut self, report: &Report, job: &Job) -> std::io::Result<()> {
         match self.format {
             Format::Json => {
                 let mut value = report_json(report);
                 stamp(&mut value);
                 writeln!(self.out, "{value}")
             }
-            Format::Plain => writeln!(self.out, "{}", report_plain(report)),
+            Format::Plain => writeln!(self.out, "{}", report_plain(report, job)),
         }
     }
 
     /// The last line of every run.
     pub fn done(&mut self, app: &App) -> std::io::Result<()> {
-        self.flush_held()?;
+        self.flush_held(&app.job)?;
         match self.format {
             Format::Json => {
                 let mut value = done_json(app);
@@ -203,42 +204,22 @@ pub fn report_json(report: &Report) -> Value {
     }
 }
 
-fn fmt_number(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{}", value as i64)
-    } else {
-        format!("{value:.2}")
-    }
-}
-
-/// One report as a plain line; server text is sanitised.
-pub fn report_plain(report: &Report) -> String {
+/// One report as plain text: the event log's words (nodes named from the graph), plus
+/// the details a log file should keep (every node error, the traceback). Sanitised.
+pub fn report_plain(report: &Report, job: &Job) -> String {
     let s = |t: &str| sanitize(t).into_owned();
+    let mut text = s(&crate::ui::log::describe(report, job));
     match report {
-        Report::Submitted {
-            prompt_id,
-            number,
-            node_errors,
-        } => {
-            let mut line = format!(
-                "submitted prompt {} (queue number {})",
-                s(prompt_id.as_str()),
-                fmt_number(*number)
-            );
+        Report::Submitted { node_errors, .. } => {
             for e in node_errors {
-                line.push_str(&format!(
-                    "\n  warning: node {} ({}) will not run",
+                text.push_str(&format!(
+                    "\n  node {} ({}) will not run",
                     s(e.node_id.as_str()),
                     s(&e.class_type)
                 ));
             }
-            line
         }
         Report::Rejected(r) => {
-            let mut line = format!("rejected by the server: {}", s(&r.message));
-            if !r.details.is_empty() {
-                line.push_str(&format!(" ({})", s(&r.details)));
-            }
             for node in &r.node_errors {
                 for e in &node.errors {
                     let input = e
@@ -246,121 +227,30 @@ pub fn report_plain(report: &Report) -> String {
                         .as_deref()
                         .map(|i| format!(" input {}", s(i)))
                         .unwrap_or_default();
-                    line.push_str(&format!(
-                        "\n  node {} ({}){input}: {}{}",
+                    let details = if e.details.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" [{}]", s(&e.details))
+                    };
+                    text.push_str(&format!(
+                        "\n  node {} ({}){input}: {}{details}",
                         s(node.node_id.as_str()),
                         s(&node.class_type),
                         s(&e.message),
-                        if e.details.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" [{}]", s(&e.details))
-                        }
                     ));
                 }
             }
-            line
         }
-        Report::NotSubmitted { reason } => format!("not submitted: {}", s(reason)),
-        Report::Queued {
-            position,
-            remaining,
-        } => match position {
-            Some(p) => format!("queued: {p} ahead"),
-            None => format!("queued ({} in the server's queue)", remaining.unwrap_or(0)),
-        },
-        Report::Started => "started".into(),
-        Report::Cached { nodes } if nodes.is_empty() => "nothing cached".into(),
-        Report::Cached { nodes } => format!(
-            "cached: {}",
-            nodes
-                .iter()
-                .map(|n| s(n.as_str()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Report::Executing {
-            node,
-            class_type,
-            title,
-        } => match title {
-            Some(title) if title != class_type => {
-                format!(
-                    "node {} {} ({}) running",
-                    s(node.as_str()),
-                    s(title),
-                    s(class_type)
-                )
-            }
-            _ => format!("node {} {} running", s(node.as_str()), s(class_type)),
-        },
-        Report::Progress { node, value, max } => {
-            format!(
-                "node {} {}/{}",
-                s(node.as_str()),
-                fmt_number(*value),
-                fmt_number(*max)
-            )
-        }
-        Report::Preview {
-            node,
-            format,
-            bytes,
-        } => format!(
-            "preview {} from node {} ({bytes} bytes)",
-            format.name(),
-            node.as_ref()
-                .map(|n| s(n.as_str()))
-                .unwrap_or_else(|| "?".into())
-        ),
-        Report::Output {
-            node,
-            file,
-            path,
-            bytes,
-        } => match (path, bytes) {
-            (Some(path), Some(bytes)) => format!(
-                "saved {} ({bytes} bytes) from node {}",
-                s(&path.display().to_string()),
-                s(node.as_str())
-            ),
-            _ => format!(
-                "output {} from node {} (not downloaded)",
-                s(&file.filename),
-                s(node.as_str())
-            ),
-        },
-        Report::OutputFailed { node, file, reason } => format!(
-            "could not save {} from node {}: {}",
-            s(&file.filename),
-            s(node.as_str()),
-            s(reason)
-        ),
-        Report::Text { node, text } => format!("node {} says: {}", s(node.as_str()), s(text)),
         Report::Error(e) => {
-            let mut line = format!(
-                "error in node {} ({}): {}: {}",
-                e.node_id
-                    .as_ref()
-                    .map(|n| s(n.as_str()))
-                    .unwrap_or_else(|| "?".into()),
-                s(&e.node_type),
-                s(&e.exception_type),
-                s(&e.message)
-            );
             for frame in &e.traceback {
-                for l in frame.lines() {
-                    line.push_str(&format!("\n  {}", s(l)));
+                for line in frame.lines() {
+                    text.push_str(&format!("\n  {}", s(line)));
                 }
             }
-            line
         }
-        Report::Interrupted { node } => match node {
-            Some(n) => format!("interrupted at node {}", s(n.as_str())),
-            None => "interrupted".into(),
-        },
-        Report::Warning { message } => format!("warning: {}", s(message)),
+        _ => {}
     }
+    text
 }
 
 fn done_json(app: &App) -> Value {
@@ -417,7 +307,7 @@ pub async fn run(mut runtime: Runtime, mut app: App, format: Format, out: impl W
         for event in batch {
             let effects = app::update(&mut app, event);
             for line in app.take_reports() {
-                let _ = printer.print(line);
+                let _ = printer.print(line, &app.job);
             }
             if let Some(code) = runtime.perform(effects) {
                 exit = Some(code);

@@ -36,11 +36,13 @@ pub fn describe(report: &Report, job: &Job) -> String {
             position,
             remaining,
         } => match (position, remaining) {
+            (Some(0), _) => "queued, next to run".into(),
             (Some(p), _) => format!("queued, {p} ahead"),
             (None, Some(r)) => format!("queued ({r} in the queue)"),
             (None, None) => "queued".into(),
         },
         Report::Started => "execution started".into(),
+        Report::Cached { nodes } if nodes.is_empty() => "nothing cached".into(),
         Report::Cached { nodes } => format!("{} nodes cached", nodes.len()),
         Report::Executing { node: id, .. } => format!("executing {}", node(id)),
         Report::Progress {
@@ -74,7 +76,14 @@ pub fn describe(report: &Report, job: &Job) -> String {
             format!("could not save {}: {reason}", file.filename)
         }
         Report::Text { node: id, text } => format!("{}: {text}", node(id)),
-        Report::Error(error) => format!("{}: {}", error.exception_type, error.message),
+        Report::Error(error) => {
+            let at = error
+                .node_id
+                .as_ref()
+                .map(node)
+                .unwrap_or_else(|| "a node".into());
+            format!("{at} failed: {}: {}", error.exception_type, error.message)
+        }
         Report::Interrupted { node: Some(id) } => format!("interrupted at {}", node(id)),
         Report::Interrupted { node: None } => "interrupted".into(),
         Report::Warning { message } => message.clone(),
