@@ -178,7 +178,8 @@ async fn frames_are_spaced_by_the_budget_and_the_last_change_is_drawn() {
             let _ = tx.send(message).await;
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        // Room for the preview decode on a busy machine.
+        tokio::time::sleep(Duration::from_millis(1000)).await;
         let _ = tx.send(signal(Signal::Hangup)).await;
     });
     let mut screen = FakeScreen::new();
