@@ -86,11 +86,11 @@ async fn a_restarted_server_that_forgot_the_prompt_ends_the_run_as_lost() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_but_healthy_server_is_never_timed_out() {
     let sim = start_sim(Duration::from_millis(1)).await;
-    // A node that says nothing for twice the (scaled) dead-server limit, like a long
-    // model load on a real server.
+    // A node that says nothing for three times the (scaled) dead-server limit: a silent
+    // minute at the default timings, like a long model load on a real server.
     let workflow = json!({
         "1": {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0}},
-        "2": {"class_type": "ProbeSleep", "inputs": {"image": ["1", 0], "seconds": 3.0}},
+        "2": {"class_type": "ProbeSleep", "inputs": {"image": ["1", 0], "seconds": 4.5}},
         "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "quiet"}}
     });
     let run = run_with(
