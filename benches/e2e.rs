@@ -242,8 +242,9 @@ async fn tui_flood() {
     // The loop keeps the view after the run; quit once the run has settled.
     let tx = comfy_tui::tui::Driver::sender(&runtime);
     let quitter = tokio::spawn(async move {
+        // Quit once the run is surely over (a `q` while it runs only asks).
+        tokio::time::sleep(Duration::from_secs(2)).await;
         loop {
-            tokio::time::sleep(Duration::from_millis(100)).await;
             let key = comfy_tui::app::Event::Key(comfy_tui::app::Key::Char('q'));
             if tx
                 .send(comfy_tui::app::Stamped::new(Instant::now(), key))
@@ -252,6 +253,7 @@ async fn tui_flood() {
             {
                 break;
             }
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
     });
     let started = Instant::now();
@@ -268,7 +270,12 @@ async fn tui_flood() {
     quitter.abort();
     let total = started.elapsed();
     let first = app.job.started_at.expect("started");
-    let last_event = app.job.finished_at.expect("finished");
+    // The sampler node finishes with its last progress event.
+    let last_event = app
+        .job
+        .node(&comfy_tui::comfy::NodeId::from("1"))
+        .and_then(|n| n.finished)
+        .expect("node 1 finished");
     let flood = last_event.saturating_duration_since(first);
     let during: Vec<&Instant> = screen
         .draws

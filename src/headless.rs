@@ -88,7 +88,7 @@ impl<W: Write> Printer<W> {
     fn write(&mut self, report: &Report, job: &Job) -> std::io::Result<()> {
         match self.format {
             Format::Json => {
-                let mut value = report_json(report);
+                let mut value = report_json(report, job);
                 stamp(&mut value);
                 writeln!(self.out, "{value}")
             }
@@ -121,13 +121,19 @@ fn stamp(value: &mut Value) {
     }
 }
 
-fn node_errors_json(errors: &[NodeError]) -> Value {
+/// The `_meta.title` the workflow gives a node, if any.
+fn title<'a>(job: &'a Job, node: &crate::comfy::NodeId) -> Option<&'a str> {
+    job.node(node).and_then(|n| n.title.as_deref())
+}
+
+fn node_errors_json(errors: &[NodeError], job: &Job) -> Value {
     errors
         .iter()
         .flat_map(|node| {
             node.errors.iter().map(move |e| {
                 json!({
                     "node": node.node_id,
+                    "title": title(job, &node.node_id),
                     "class_type": node.class_type,
                     "input": e.input_name,
                     "type": e.kind,
@@ -140,7 +146,7 @@ fn node_errors_json(errors: &[NodeError]) -> Value {
 }
 
 /// One report as a JSON object (without the schema stamp).
-pub fn report_json(report: &Report) -> Value {
+pub fn report_json(report: &Report, job: &Job) -> Value {
     match report {
         Report::Submitted {
             prompt_id,
@@ -149,14 +155,14 @@ pub fn report_json(report: &Report) -> Value {
         } => {
             let mut v = json!({"event": "submitted", "prompt_id": prompt_id, "number": number});
             if !node_errors.is_empty() {
-                v["node_errors"] = node_errors_json(node_errors);
+                v["node_errors"] = node_errors_json(node_errors, job);
             }
             v
         }
         Report::Rejected(r) => json!({
             "event": "rejected",
             "error": {"type": r.kind, "message": r.message, "details": r.details},
-            "node_errors": node_errors_json(&r.node_errors),
+            "node_errors": node_errors_json(&r.node_errors, job),
         }),
         Report::NotSubmitted { reason } => json!({"event": "not_submitted", "reason": reason}),
         Report::Queued {
@@ -232,10 +238,13 @@ pub fn report_plain(report: &Report, job: &Job) -> String {
                     } else {
                         format!(" [{}]", s(&e.details))
                     };
+                    let name = match title(job, &node.node_id) {
+                        Some(t) => format!("\"{}\" ({})", s(t), s(&node.class_type)),
+                        None => s(&node.class_type),
+                    };
                     text.push_str(&format!(
-                        "\n  node {} ({}){input}: {}{details}",
+                        "\n  node {} {name}{input}: {}{details}",
                         s(node.node_id.as_str()),
-                        s(&node.class_type),
                         s(&e.message),
                     ));
                 }

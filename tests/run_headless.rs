@@ -69,7 +69,7 @@ async fn a_rejected_prompt_exits_3_with_its_node_errors() {
     assert!(
         errors
             .iter()
-            .any(|e| e["node"] == "3" && e["input"] == "steps"),
+            .any(|e| e["node"] == "3" && e["input"] == "steps" && e["title"] == "Sampler"),
         "{errors:#?}"
     );
     assert_eq!(
