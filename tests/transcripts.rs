@@ -96,6 +96,9 @@ fn recorded_http_bodies_parse() {
     assert!(batch.completed);
     let fail = history("history_probe_fail.json");
     assert_eq!((fail.status_str.as_str(), fail.completed), ("error", false));
+    let error = fail.error.as_ref().expect("the recorded execution_error");
+    assert_eq!(error.exception_type, "RuntimeError");
+    assert!(error.exception_message.contains("deliberate failure"));
     let interrupted = history("history_interrupted_partial.json");
     assert_eq!(
         interrupted.last_message.as_deref(),

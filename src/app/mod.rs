@@ -109,6 +109,10 @@ pub struct App {
     resyncing: bool,
     /// Queue polls in a row that did not find our prompt.
     absent_polls: u32,
+    /// A cancel waits for the POST's answer before it can name a queued prompt.
+    cancel_on_submit: bool,
+    /// The targeted interrupt went out (never twice).
+    interrupt_sent: bool,
     last_queue_poll: Option<Instant>,
     exit_requested: Option<i32>,
     /// "Cancel it, then quit" was chosen: leave once the cancelled run has settled.
@@ -137,6 +141,8 @@ impl App {
             history: HistoryFetch::NotYet,
             resyncing: false,
             absent_polls: 0,
+            cancel_on_submit: false,
+            interrupt_sent: false,
             last_queue_poll: None,
             exit_requested: None,
             quit_when_settled: false,

@@ -70,7 +70,14 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
             for notice in notices {
                 on_notice(app, notice, at, &mut effects);
             }
-            if app.job.phase == Phase::Queued {
+            if std::mem::take(&mut app.cancel_on_submit) {
+                // Cancelled (or timed out) while the POST was in flight.
+                if app.user_cancelled() {
+                    app.cancel = Cancel::Sent { at };
+                }
+                effects.push(Effect::DeleteFromQueue(app.job.prompt_id.clone()));
+                effects.push(Effect::PollQueue);
+            } else if app.job.phase == Phase::Queued {
                 app.last_queue_poll = Some(at);
                 effects.push(Effect::PollQueue);
             }
@@ -84,6 +91,11 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
             let position = snapshot.position(&app.job.prompt_id);
             let was = app.job.queue_position;
             app.job.queue_position = position;
+            if position == Some(0) && app.user_cancelled() && !app.interrupt_sent {
+                // It started before the delete took: stop it where it runs (targeted).
+                app.interrupt_sent = true;
+                effects.push(Effect::Interrupt(app.job.prompt_id.clone()));
+            }
             if position.is_none()
                 && !app.job.is_finished()
                 && matches!(app.job.phase, Phase::Queued | Phase::Running)
@@ -352,6 +364,11 @@ fn on_history(app: &mut App, entry: Option<HistoryEntry>, at: Instant, effects: 
                 if outcome == Outcome::Interrupted {
                     app.report(at, Report::Interrupted { node: None });
                 }
+                if let Some(error) = entry.error.as_ref().filter(|_| app.job.error.is_none()) {
+                    let error = crate::job::RunError::from(error);
+                    app.job.error = Some(error.clone());
+                    app.report(at, Report::Error(error));
+                }
                 // Already fetched: `finish` must not ask again.
                 app.history = HistoryFetch::Done;
                 let _ = app.job.finish(outcome, at);
@@ -361,7 +378,7 @@ fn on_history(app: &mut App, entry: Option<HistoryEntry>, at: Instant, effects: 
             }
         }
         None if resyncing && !app.job.is_finished() => {
-            if app.user_cancelled() && app.job.phase == Phase::Queued {
+            if app.user_cancelled() && matches!(app.job.phase, Phase::Queued | Phase::Submitting) {
                 // Deleted from the queue at our request: it never ran.
                 app.report(at, Report::Interrupted { node: None });
                 let _ = app.job.finish(Outcome::Interrupted, at);
@@ -429,11 +446,17 @@ fn send_cancel(app: &mut App, effects: &mut Vec<Effect>) {
     let id = app.job.prompt_id.clone();
     match app.job.phase {
         Phase::Connecting => {}
-        Phase::Submitting | Phase::Queued => {
+        // The POST is in flight: a delete now could come before the prompt is queued.
+        Phase::Submitting => app.cancel_on_submit = true,
+        Phase::Queued => {
             effects.push(Effect::DeleteFromQueue(id));
+            // The queue tells whether it went, or started running meanwhile.
             effects.push(Effect::PollQueue);
         }
-        Phase::Running => effects.push(Effect::Interrupt(id)),
+        Phase::Running => {
+            app.interrupt_sent = true;
+            effects.push(Effect::Interrupt(id));
+        }
         Phase::Finished(_) => {}
     }
 }

@@ -174,6 +174,8 @@ pub struct HistoryEntry {
     pub completed: bool,
     /// The name of the last lifecycle message: tells an interrupt from an error.
     pub last_message: Option<String>,
+    /// The recorded `execution_error`, for a run that failed while we were away.
+    pub error: Option<super::messages::ExecutionError>,
 }
 
 impl HistoryEntry {
@@ -211,6 +213,16 @@ impl HistoryEntry {
                 .and_then(|m| m.get(0))
                 .and_then(Value::as_str)
                 .map(str::to_owned),
+            error: status
+                .get("messages")
+                .and_then(Value::as_array)
+                .and_then(|messages| {
+                    messages
+                        .iter()
+                        .find(|m| m.get(0).and_then(Value::as_str) == Some("execution_error"))
+                })
+                .and_then(|m| m.get(1))
+                .and_then(|data| serde_json::from_value(data.clone()).ok()),
         }
     }
 

@@ -72,6 +72,18 @@ pub struct RunError {
     pub traceback: Vec<String>,
 }
 
+impl From<&messages::ExecutionError> for RunError {
+    fn from(error: &messages::ExecutionError) -> Self {
+        Self {
+            node_id: error.node_id.clone(),
+            node_type: error.node_type.clone().unwrap_or_default(),
+            exception_type: error.exception_type.clone(),
+            message: error.exception_message.trim_end().to_owned(),
+            traceback: error.traceback.clone(),
+        }
+    }
+}
+
 /// Something worth telling the user, returned by the `apply_*` methods.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Notice {
@@ -491,13 +503,7 @@ impl Job {
                 message: error.exception_message.clone(),
             });
         }
-        let run_error = RunError {
-            node_id: error.node_id.clone(),
-            node_type: error.node_type.clone().unwrap_or_default(),
-            exception_type: error.exception_type.clone(),
-            message: error.exception_message.trim_end().to_owned(),
-            traceback: error.traceback.clone(),
-        };
+        let run_error = RunError::from(error);
         if let Some(node) = error.node_id.as_ref().and_then(|id| self.node_mut(id)) {
             node.start(at);
             node.end(NodeState::Failed, at);

@@ -172,6 +172,7 @@ impl Scene {
             status_str: status.into(),
             completed: true,
             last_message: Some(last.into()),
+            error: None,
         })));
         self
     }

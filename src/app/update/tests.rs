@@ -194,6 +194,7 @@ fn a_headless_run_exits_once_everything_is_saved() {
         status_str: "success".into(),
         completed: true,
         last_message: Some("execution_success".into()),
+        error: None,
     };
     let effects = send(&mut app, t0, Event::History(Some(entry)));
     assert!(
@@ -334,4 +335,47 @@ fn a_message_of_ours_between_misses_resets_the_count() {
         r#"{"type":"progress","data":{"value":1,"max":3,"prompt_id":"PID","node":"1"}}"#,
     );
     assert!(send(&mut app, t0, Event::Queue(Default::default())).is_empty());
+}
+
+#[test]
+fn a_cancel_during_the_post_waits_for_the_answer_then_deletes() {
+    let (mut app, t0) = app(false);
+    assert_eq!(
+        send(&mut app, t0, Event::Connected { reconnect: false }),
+        vec![Effect::Submit]
+    );
+    assert!(send(&mut app, t0, Event::Signal(Signal::Interrupt)).is_empty());
+    let effects = send(
+        &mut app,
+        t0,
+        Event::Submitted(Submitted {
+            prompt_id: PromptId::from(PROMPT),
+            number: 1.0,
+            node_errors: vec![],
+        }),
+    );
+    assert_eq!(
+        effects,
+        vec![
+            Effect::DeleteFromQueue(PromptId::from(PROMPT)),
+            Effect::PollQueue
+        ]
+    );
+}
+
+#[test]
+fn a_prompt_that_started_before_the_delete_took_is_interrupted() {
+    let (mut app, t0) = app(false);
+    submitted(&mut app, t0);
+    send(&mut app, t0, Event::Signal(Signal::Interrupt));
+    let running = crate::comfy::http::QueueSnapshot {
+        running: vec![PromptId::from(PROMPT)],
+        pending: vec![],
+    };
+    let effects = send(&mut app, t0, Event::Queue(running.clone()));
+    assert_eq!(effects, vec![Effect::Interrupt(PromptId::from(PROMPT))]);
+    assert!(
+        send(&mut app, t0, Event::Queue(running)).is_empty(),
+        "only once"
+    );
 }
