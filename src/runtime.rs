@@ -242,7 +242,14 @@ async fn socket_task(ctx: Arc<RunContext>, tx: EventSender) {
     let mut last_alive = Instant::now();
     loop {
         let connect = WsConnection::connect(&ctx.server, &ctx.client_id, &ctx.headers);
-        match tokio::time::timeout(ctx.liveness.dead_after, connect).await {
+        // Before the first success the attempts share one dead-server budget, so that a
+        // server that accepts but never answers is reported as unreachable in time.
+        let limit = if connected_once {
+            ctx.liveness.dead_after
+        } else {
+            ctx.liveness.dead_after / FIRST_CONNECT_ATTEMPTS
+        };
+        match tokio::time::timeout(limit, connect).await {
             Ok(Ok(mut socket)) => {
                 attempt = 0;
                 last_alive = Instant::now();

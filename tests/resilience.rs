@@ -246,3 +246,32 @@ async fn an_unwritable_output_folder_is_reported_before_submitting() {
     assert!(sim.requests().is_empty());
     within(sim.shutdown()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_answers_is_reported_unreachable_before_submitting() {
+    let sim = start_sim(Duration::from_millis(1)).await;
+    sim.faults().set_stop_answering(true);
+    let started = Instant::now();
+    let run = run_with(
+        &sim.url(),
+        &txt2img(2),
+        Format::Json,
+        |_| {},
+        |p| p.context.liveness = fast_liveness(),
+    )
+    .await;
+    assert_eq!(run.code, 4, "{}", run.text);
+    assert_eq!(run.lines()[0]["event"], "not_submitted");
+    // Scaled: the attempts share the 1.5 s dead-server budget, plus backoff.
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        !sim.requests().iter().any(|r| r.path.ends_with("/prompt")),
+        "nothing submitted"
+    );
+    sim.faults().set_stop_answering(false);
+    sim.shutdown().await;
+}
