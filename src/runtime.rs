@@ -219,9 +219,20 @@ async fn submit(ctx: &RunContext) -> Event {
     match ctx.client.submit(&request).await {
         Ok(submitted) => Event::Submitted(submitted),
         Err(HttpError::Rejected(rejection)) => Event::Rejected(rejection),
-        Err(e) => Event::SubmitFailed {
-            reason: e.to_string(),
-        },
+        Err(e) => {
+            // A 200 whose body could not be read still queued the prompt.
+            let maybe_sent = matches!(
+                e,
+                HttpError::Unreachable {
+                    maybe_sent: true,
+                    ..
+                } | HttpError::Decode { .. }
+            );
+            Event::SubmitFailed {
+                reason: e.to_string(),
+                maybe_sent,
+            }
+        }
     }
 }
 

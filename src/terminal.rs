@@ -153,12 +153,21 @@ pub fn restore() {
 
 /// Restores the terminal before the default hook prints the panic, so that the message
 /// lands on the normal screen and the shell is usable afterwards.
+///
+/// Only a panic on the thread that owns the screen ends the view. A background task that
+/// panics (a preview decoder fed odd bytes) is logged instead: its runtime turns the panic
+/// into an error, the view goes on, and a message printed now would land on the screen.
 fn install_panic_hook() {
     PANIC_HOOK.call_once(|| {
+        let owner = std::thread::current().id();
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            restore();
-            previous(info);
+            if std::thread::current().id() == owner || !ACTIVE.load(Ordering::SeqCst) {
+                restore();
+                previous(info);
+            } else {
+                tracing::error!("a background task panicked: {info}");
+            }
         }));
     });
 }

@@ -129,8 +129,8 @@ pub async fn run_with<D: Driver>(
     let mut preview = PreviewState::new(picker);
     let tasks = [
         tokio::spawn(read_terminal(driver.sender())),
-        // In raw mode Ctrl-C is a key, so only TERM and HUP are listened for.
-        crate::signals::spawn(driver.sender(), false),
+        // In raw mode Ctrl-C is a key; a SIGINT can still come from `kill` or `timeout`.
+        crate::signals::spawn(driver.sender(), true),
     ];
     driver.start();
     let panic_after_first_frame = std::env::var_os(PANIC_ENV).is_some();

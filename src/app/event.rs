@@ -55,8 +55,10 @@ pub enum Event {
     Ws(WsItem),
     Submitted(Submitted),
     Rejected(Rejection),
+    /// `POST /prompt` failed; `maybe_sent` when the prompt may be queued all the same.
     SubmitFailed {
         reason: String,
+        maybe_sent: bool,
     },
     Queue(QueueSnapshot),
     /// `/history/{id}` answered (`None`: not there, still pending or unknown).

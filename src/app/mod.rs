@@ -113,6 +113,8 @@ pub struct App {
     cancel_on_submit: bool,
     /// The targeted interrupt went out (never twice).
     interrupt_sent: bool,
+    /// `--timeout` ran out: the run is being cancelled and ends as a timeout.
+    timed_out: bool,
     last_queue_poll: Option<Instant>,
     exit_requested: Option<i32>,
     /// "Cancel it, then quit" was chosen: leave once the cancelled run has settled.
@@ -143,6 +145,7 @@ impl App {
             absent_polls: 0,
             cancel_on_submit: false,
             interrupt_sent: false,
+            timed_out: false,
             last_queue_poll: None,
             exit_requested: None,
             quit_when_settled: false,

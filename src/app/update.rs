@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 const QUEUE_POLL: Duration = Duration::from_secs(2);
 /// How long a cancel may take to be confirmed before we stop waiting for it.
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
+/// How long a running prompt may stay quiet before the queue is asked about it.
+const RUNNING_CHECK: Duration = Duration::from_secs(10);
 /// A terminal message without the final `executing null` (old servers, lost frames):
 /// after this, `/history` decides.
 const END_GRACE: Duration = Duration::from_secs(3);
@@ -39,7 +41,30 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
                 }
             }
         }
-        Event::Unreachable { reason } | Event::SubmitFailed { reason } => {
+        Event::SubmitFailed {
+            reason,
+            maybe_sent: true,
+        } => {
+            // No answer, but the prompt may be queued under our id: ask the queue.
+            app.report(
+                at,
+                Report::Warning {
+                    message: format!("no answer to the submission ({reason}); looking for it"),
+                },
+            );
+            let id = app.job.prompt_id.clone();
+            for notice in app.job.submitted(id, 0.0, at) {
+                on_notice(app, notice, at, &mut effects);
+            }
+            app.resyncing = true;
+            app.last_queue_poll = Some(at);
+            effects.push(Effect::PollQueue);
+        }
+        Event::Unreachable { reason }
+        | Event::SubmitFailed {
+            reason,
+            maybe_sent: false,
+        } => {
             app.fatal = Some(reason.clone());
             app.report(at, Report::NotSubmitted { reason });
             finish(app, Outcome::Lost, at, &mut effects);
@@ -91,10 +116,9 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
             let position = snapshot.position(&app.job.prompt_id);
             let was = app.job.queue_position;
             app.job.queue_position = position;
-            if position == Some(0) && app.user_cancelled() && !app.interrupt_sent {
+            if snapshot.running.contains(&app.job.prompt_id) {
                 // It started before the delete took: stop it where it runs (targeted).
-                app.interrupt_sent = true;
-                effects.push(Effect::Interrupt(app.job.prompt_id.clone()));
+                interrupt_if_cancelled(app, &mut effects);
             }
             if position.is_none()
                 && !app.job.is_finished()
@@ -193,6 +217,9 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
             effects.push(Effect::Exit(crate::exit::CANCELLED));
         }
     }
+    if app.timed_out && app.job.outcome() == Some(Outcome::Interrupted) {
+        app.job.reclassify(Outcome::Timeout);
+    }
     if (!app.config.interactive || app.quit_when_settled)
         && app.is_settled()
         && !effects.iter().any(|e| matches!(e, Effect::Exit(_)))
@@ -245,6 +272,13 @@ fn on_ws(app: &mut App, item: WsItem, at: Instant, effects: &mut Vec<Effect>) {
 }
 
 fn on_notice(app: &mut App, notice: Notice, at: Instant, effects: &mut Vec<Effect>) {
+    if matches!(
+        notice,
+        Notice::Started | Notice::NodeStarted(_) | Notice::Progress { .. }
+    ) {
+        // A cancelled prompt that started anyway (the delete came too late).
+        interrupt_if_cancelled(app, effects);
+    }
     let report = match notice {
         Notice::Started => Report::Started,
         Notice::Cached(nodes) => Report::Cached { nodes },
@@ -377,6 +411,13 @@ fn on_history(app: &mut App, entry: Option<HistoryEntry>, at: Instant, effects: 
                 request_download(app, node.clone(), file.clone(), at, effects);
             }
         }
+        None if app.job.awaiting_end().is_some() => {
+            // The server said how the run ended but not `executing null`, and its history
+            // has no entry (yet): its own words are enough.
+            if let Some((outcome, _)) = app.job.awaiting_end() {
+                let _ = app.job.finish(outcome, at);
+            }
+        }
         None if resyncing && !app.job.is_finished() => {
             if app.user_cancelled() && matches!(app.job.phase, Phase::Queued | Phase::Submitting) {
                 // Deleted from the queue at our request: it never ran.
@@ -399,13 +440,20 @@ fn on_tick(app: &mut App, at: Instant, effects: &mut Vec<Effect>) {
     }
     if let Some(timeout) = app.config.timeout
         && at.saturating_duration_since(app.started) >= timeout
+        && !app.timed_out
     {
-        app.fatal = Some(format!(
-            "timed out after {}",
-            humantime::format_duration(timeout)
-        ));
+        let message = format!("timed out after {}", humantime::format_duration(timeout));
+        app.timed_out = true;
+        app.fatal = Some(message.clone());
+        app.report(at, Report::Warning { message });
+        if app.job.phase == Phase::Connecting {
+            finish(app, Outcome::Timeout, at, effects);
+            return;
+        }
+        // Cancelled like a Ctrl-C, so that nothing keeps running unwatched; the outcome
+        // is a timeout all the same.
+        app.cancel = Cancel::Sent { at };
         send_cancel(app, effects);
-        finish(app, Outcome::Timeout, at, effects);
         return;
     }
     if let Cancel::Sent { at: sent } = app.cancel
@@ -420,22 +468,33 @@ fn on_tick(app: &mut App, at: Instant, effects: &mut Vec<Effect>) {
         finish(app, Outcome::Interrupted, at, effects);
         return;
     }
-    if app.job.awaiting_end().is_some() && app.history == HistoryFetch::NotYet {
-        let waited = app
-            .job
-            .finished_at
-            .or(app.job.started_at)
-            .map_or(Duration::ZERO, |t| at.saturating_duration_since(t));
-        if waited >= END_GRACE {
-            app.resyncing = true;
-            app.history = HistoryFetch::Requested;
-            effects.push(Effect::FetchHistory(app.job.prompt_id.clone()));
-        }
+    if let Some((_, since)) = app.job.awaiting_end()
+        && app.history == HistoryFetch::NotYet
+        && at.saturating_duration_since(since) >= END_GRACE
+    {
+        app.history = HistoryFetch::Requested;
+        effects.push(Effect::FetchHistory(app.job.prompt_id.clone()));
+        return;
     }
-    let due = app
+    if app.connection != Connection::Connected {
+        return;
+    }
+    let since_poll = app
         .last_queue_poll
-        .is_none_or(|t| at.saturating_duration_since(t) >= QUEUE_POLL);
-    if app.job.phase == Phase::Queued && due && app.connection == Connection::Connected {
+        .map_or(Duration::MAX, |t| at.saturating_duration_since(t));
+    let quiet = app
+        .job
+        .last_heard
+        .or(app.job.started_at)
+        .map_or(Duration::ZERO, |t| at.saturating_duration_since(t));
+    let due = match app.job.phase {
+        Phase::Queued => since_poll >= QUEUE_POLL,
+        // A socket can go deaf without dropping (another client took our id over): a
+        // quiet running prompt is looked up in the queue now and then.
+        Phase::Running => quiet >= RUNNING_CHECK && since_poll >= RUNNING_CHECK,
+        _ => false,
+    };
+    if due {
         app.last_queue_poll = Some(at);
         effects.push(Effect::PollQueue);
     }
@@ -453,11 +512,21 @@ fn send_cancel(app: &mut App, effects: &mut Vec<Effect>) {
             // The queue tells whether it went, or started running meanwhile.
             effects.push(Effect::PollQueue);
         }
-        Phase::Running => {
-            app.interrupt_sent = true;
-            effects.push(Effect::Interrupt(id));
-        }
+        Phase::Running => interrupt_if_cancelled(app, effects),
         Phase::Finished(_) => {}
+    }
+}
+
+/// Sends the targeted interrupt once, while our prompt runs and is not already ending
+/// (on servers before 2025-09 an interrupt stops whatever runs, maybe someone else's).
+fn interrupt_if_cancelled(app: &mut App, effects: &mut Vec<Effect>) {
+    if app.user_cancelled()
+        && !app.interrupt_sent
+        && !app.job.is_finished()
+        && app.job.awaiting_end().is_none()
+    {
+        app.interrupt_sent = true;
+        effects.push(Effect::Interrupt(app.job.prompt_id.clone()));
     }
 }
 

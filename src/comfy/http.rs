@@ -17,7 +17,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     #[error("cannot reach the server at {url}: {reason}")]
-    Unreachable { url: String, reason: String },
+    Unreachable {
+        url: String,
+        reason: String,
+        /// The request may have reached the server before the failure (it was not a
+        /// failure to connect): a prompt may be queued although no answer came.
+        maybe_sent: bool,
+    },
     #[error("{route} answered HTTP {status}{}", body_suffix(.body))]
     Status {
         route: String,
@@ -324,6 +330,7 @@ impl ComfyClient {
             .map_err(|e| HttpError::Unreachable {
                 url: server.as_str().to_owned(),
                 reason: e.to_string(),
+                maybe_sent: false,
             })?;
         Ok(Self { http, server })
     }
@@ -342,6 +349,7 @@ impl ComfyClient {
         HttpError::Unreachable {
             url: self.server.as_str().to_owned(),
             reason,
+            maybe_sent: !error.is_connect() && !error.is_builder(),
         }
     }
 

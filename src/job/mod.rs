@@ -139,8 +139,11 @@ pub struct Job {
     pub submitted_at: Option<Instant>,
     pub started_at: Option<Instant>,
     pub finished_at: Option<Instant>,
-    /// The outcome announced by success/error/interrupt, final at `executing null`.
-    pending_outcome: Option<Outcome>,
+    /// The outcome announced by success/error/interrupt, final at `executing null`, and
+    /// when it was announced.
+    pending_outcome: Option<(Outcome, Instant)>,
+    /// When the server last said anything about our prompt.
+    pub last_heard: Option<Instant>,
     uses_progress_state: bool,
     last_progress_was_ours: bool,
     early: Vec<ServerMessage>,
@@ -183,6 +186,7 @@ impl Job {
             started_at: None,
             finished_at: None,
             pending_outcome: None,
+            last_heard: None,
             uses_progress_state: false,
             last_progress_was_ours: false,
             early: Vec::new(),
@@ -208,12 +212,20 @@ impl Job {
         }
     }
 
-    /// A terminal message came but not yet the final `executing null`.
-    pub fn awaiting_end(&self) -> Option<Outcome> {
+    /// A terminal message came (at the given time) but not yet the final `executing null`.
+    pub fn awaiting_end(&self) -> Option<(Outcome, Instant)> {
         if self.is_finished() {
             None
         } else {
             self.pending_outcome
+        }
+    }
+
+    /// Ends the run with another outcome than the server's words imply (an interrupt we
+    /// sent because time ran out is a timeout).
+    pub fn reclassify(&mut self, outcome: Outcome) {
+        if self.is_finished() {
+            self.phase = Phase::Finished(outcome);
         }
     }
 
@@ -304,6 +316,9 @@ impl Job {
             }
             return None;
         }
+        if message.prompt_id().is_some() {
+            self.last_heard = Some(at);
+        }
         if self.is_finished() {
             if let ServerMessage::Status(status) = message {
                 self.queue_remaining = status.queue_remaining().or(self.queue_remaining);
@@ -338,12 +353,12 @@ impl Job {
             }
             ServerMessage::Executed(executed) => self.on_executed(executed, at),
             ServerMessage::ExecutionSuccess(_) => {
-                self.pending_outcome = Some(Outcome::Success);
+                self.pending_outcome = Some((Outcome::Success, at));
                 None
             }
             ServerMessage::ExecutionError(error) => self.on_error(error, at),
             ServerMessage::ExecutionInterrupted(interrupted) => {
-                self.pending_outcome = Some(Outcome::Interrupted);
+                self.pending_outcome = Some((Outcome::Interrupted, at));
                 self.interrupted_node = interrupted.node_id.clone();
                 if let Some(node) = interrupted
                     .node_id
@@ -378,11 +393,14 @@ impl Job {
             // `node: null` is the definitive end (after the history entry exists). A bare
             // one without our prompt id would be someone else's.
             executing.prompt_id.as_ref()?;
-            let outcome = self.pending_outcome.unwrap_or(if self.error.is_some() {
-                Outcome::Error
-            } else {
-                Outcome::Success
-            });
+            let outcome = self
+                .pending_outcome
+                .map(|(o, _)| o)
+                .unwrap_or(if self.error.is_some() {
+                    Outcome::Error
+                } else {
+                    Outcome::Success
+                });
             return self.finish(outcome, at);
         };
         // The reconnect variant has no prompt id: it is ours only if ours is running.
@@ -508,7 +526,7 @@ impl Job {
             node.start(at);
             node.end(NodeState::Failed, at);
         }
-        self.pending_outcome = Some(Outcome::Error);
+        self.pending_outcome = Some((Outcome::Error, at));
         self.error = Some(run_error.clone());
         Some(Notice::Failed(run_error))
     }

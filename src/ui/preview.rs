@@ -20,6 +20,10 @@ use std::path::PathBuf;
 
 /// Images larger than this are refused rather than decoded (a hostile or broken server).
 const MAX_DIMENSION: u32 = 16_384;
+/// The largest saved output read back to be shown (outputs can be videos of gigabytes).
+const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// The most memory one decode may take.
+const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// Which picture the pane should show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,15 +167,20 @@ impl PreviewState {
 impl DecodeJob {
     /// Reads, decodes, resizes and encodes: slow, so call it from `spawn_blocking`.
     pub fn run(self) -> Decoded {
-        let result = self.decode().and_then(|image| {
-            self.picker
-                .new_protocol(
-                    image,
-                    self.target.size,
-                    Resize::Scale(Some(image::imageops::FilterType::Triangle)),
-                )
-                .map_err(|e| e.to_string())
-        });
+        // Image bytes come from the server: a decoder that panics on them must still
+        // report back, or the pane would wait for this job forever.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.decode().and_then(|image| {
+                self.picker
+                    .new_protocol(
+                        image,
+                        self.target.size,
+                        Resize::Scale(Some(image::imageops::FilterType::Triangle)),
+                    )
+                    .map_err(|e| e.to_string())
+            })
+        }))
+        .unwrap_or_else(|_| Err("the image decoder failed".to_owned()));
         Decoded {
             target: self.target,
             result,
@@ -181,7 +190,13 @@ impl DecodeJob {
     fn decode(&self) -> Result<DynamicImage, String> {
         let bytes = match &self.input {
             Input::Bytes(bytes) => bytes.clone(),
-            Input::File(path) => Bytes::from(std::fs::read(path).map_err(|e| e.to_string())?),
+            Input::File(path) => {
+                let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+                if size > MAX_FILE_BYTES {
+                    return Err(format!("{size} bytes is too large to show"));
+                }
+                Bytes::from(std::fs::read(path).map_err(|e| e.to_string())?)
+            }
         };
         let mut reader = ImageReader::new(Cursor::new(&bytes[..]))
             .with_guessed_format()
@@ -189,6 +204,7 @@ impl DecodeJob {
         let mut limits = Limits::default();
         limits.max_image_width = Some(MAX_DIMENSION);
         limits.max_image_height = Some(MAX_DIMENSION);
+        limits.max_alloc = Some(MAX_DECODE_BYTES);
         reader.limits(limits);
         reader.decode().map_err(|e| e.to_string())
     }

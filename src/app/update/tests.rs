@@ -250,16 +250,137 @@ fn a_rejection_exits_3() {
 }
 
 #[test]
-fn timeout_cancels_and_exits_4() {
+fn timeout_cancels_then_ends_as_a_timeout_with_exit_4() {
     let (mut app, t0) = app(false);
     app.config.timeout = Some(Duration::from_secs(10));
     running(&mut app, t0);
     let effects = send(&mut app, t0 + Duration::from_secs(11), Event::Tick);
-    assert_eq!(effects[0], Effect::Interrupt(PromptId::from(PROMPT)));
-    assert_eq!(
-        effects.last(),
-        Some(&Effect::Exit(crate::exit::UNREACHABLE))
+    assert_eq!(effects, vec![Effect::Interrupt(PromptId::from(PROMPT))]);
+    assert!(!app.is_settled(), "waits for the confirmation");
+    let t = t0 + Duration::from_secs(11);
+    message(
+        &mut app,
+        t,
+        r#"{"type":"execution_interrupted","data":{"prompt_id":"PID","node_id":"1","node_type":"KSampler","executed":[],"timestamp":1}}"#,
     );
+    message(
+        &mut app,
+        t,
+        r#"{"type":"executing","data":{"node":null,"prompt_id":"PID"}}"#,
+    );
+    let effects = send(&mut app, t, Event::History(None));
+    assert_eq!(effects, vec![Effect::Exit(crate::exit::UNREACHABLE)]);
+    assert_eq!(app.job.outcome(), Some(Outcome::Timeout));
+}
+
+#[test]
+fn a_success_without_executing_null_ends_as_success_even_if_history_is_late() {
+    let (mut app, t0) = app(false);
+    running(&mut app, t0);
+    let t = t0 + Duration::from_secs(60);
+    message(
+        &mut app,
+        t,
+        r#"{"type":"execution_success","data":{"prompt_id":"PID","timestamp":1}}"#,
+    );
+    assert!(
+        send(&mut app, t + Duration::from_millis(100), Event::Tick).is_empty(),
+        "too early"
+    );
+    let effects = send(&mut app, t + Duration::from_secs(4), Event::Tick);
+    assert_eq!(effects, vec![Effect::FetchHistory(PromptId::from(PROMPT))]);
+    send(&mut app, t + Duration::from_secs(4), Event::History(None));
+    assert_eq!(app.job.outcome(), Some(Outcome::Success));
+}
+
+#[test]
+fn a_cancelled_queued_prompt_that_starts_anyway_is_interrupted() {
+    let (mut app, t0) = app(false);
+    submitted(&mut app, t0);
+    send(&mut app, t0, Event::Signal(Signal::Interrupt));
+    let queue = crate::comfy::http::QueueSnapshot {
+        running: vec![PromptId::from("someone-else")],
+        pending: vec![PromptId::from(PROMPT)],
+    };
+    assert!(
+        send(&mut app, t0, Event::Queue(queue)).is_empty(),
+        "first pending is not running"
+    );
+    let effects = message(
+        &mut app,
+        t0,
+        r#"{"type":"execution_start","data":{"prompt_id":"PID"}}"#,
+    );
+    assert_eq!(effects, vec![Effect::Interrupt(PromptId::from(PROMPT))]);
+    assert!(
+        message(
+            &mut app,
+            t0,
+            r#"{"type":"executing","data":{"node":"1","prompt_id":"PID"}}"#
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn a_quiet_running_prompt_is_looked_up_in_the_queue() {
+    let (mut app, t0) = app(false);
+    running(&mut app, t0);
+    assert!(send(&mut app, t0 + Duration::from_secs(5), Event::Tick).is_empty());
+    let effects = send(&mut app, t0 + Duration::from_secs(11), Event::Tick);
+    assert_eq!(effects, vec![Effect::PollQueue]);
+    // Gone from the queue twice (the socket went deaf): the history decides.
+    send(
+        &mut app,
+        t0 + Duration::from_secs(11),
+        Event::Queue(Default::default()),
+    );
+    let effects = send(&mut app, t0 + Duration::from_secs(22), Event::Tick);
+    assert_eq!(effects, vec![Effect::PollQueue]);
+    let effects = send(
+        &mut app,
+        t0 + Duration::from_secs(22),
+        Event::Queue(Default::default()),
+    );
+    assert_eq!(effects, vec![Effect::FetchHistory(PromptId::from(PROMPT))]);
+}
+
+#[test]
+fn no_interrupt_once_the_run_is_ending() {
+    let (mut app, t0) = app(false);
+    running(&mut app, t0);
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"execution_success","data":{"prompt_id":"PID","timestamp":1}}"#,
+    );
+    let effects = send(&mut app, t0, Event::Signal(Signal::Interrupt));
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Interrupt(_))),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn a_submission_without_an_answer_is_looked_for_in_the_queue() {
+    let (mut app, t0) = app(false);
+    send(&mut app, t0, Event::Connected { reconnect: false });
+    let effects = send(
+        &mut app,
+        t0,
+        Event::SubmitFailed {
+            reason: "timed out".into(),
+            maybe_sent: true,
+        },
+    );
+    assert_eq!(effects, vec![Effect::PollQueue]);
+    let queue = crate::comfy::http::QueueSnapshot {
+        running: vec![PromptId::from(PROMPT)],
+        pending: vec![],
+    };
+    assert!(send(&mut app, t0, Event::Queue(queue)).is_empty());
+    assert_eq!(app.job.queue_position, Some(0));
+    assert!(!app.job.is_finished());
 }
 
 #[test]
@@ -368,6 +489,7 @@ fn a_prompt_that_started_before_the_delete_took_is_interrupted() {
     let (mut app, t0) = app(false);
     submitted(&mut app, t0);
     send(&mut app, t0, Event::Signal(Signal::Interrupt));
+    // The queue shows it running: the socket's news has not come yet.
     let running = crate::comfy::http::QueueSnapshot {
         running: vec![PromptId::from(PROMPT)],
         pending: vec![],
