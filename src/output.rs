@@ -194,16 +194,45 @@ pub async fn download(
     if let Some(expected) = expected.filter(|&n| n != received) {
         return Err(SaveError::Truncated { expected, received });
     }
-    let name = local_name(file);
-    let mut temp_path = temp_path;
+    persist(temp_path, dir, &local_name(file)).map(|path| (path, received))
+}
+
+/// Writes bytes already in memory (an image that came over the socket) the same way:
+/// temp file, then a name that takes nothing from anyone.
+pub fn save_bytes(bytes: &[u8], dir: &Path, name: &str) -> Result<(PathBuf, u64), SaveError> {
+    let disk = |e: std::io::Error| SaveError::Disk {
+        dir: dir.to_owned(),
+        reason: e.to_string(),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".comfy-tui-")
+        .suffix(".part")
+        .tempfile_in(dir)
+        .map_err(disk)?;
+    temp.write_all(bytes).map_err(disk)?;
+    temp.flush().map_err(disk)?;
+    let path = persist(temp.into_temp_path(), dir, name)?;
+    Ok((path, bytes.len() as u64))
+}
+
+/// Renames a whole temporary file to `name`, or `name (n)` when taken; never overwrites.
+fn persist(
+    mut temp_path: tempfile::TempPath,
+    dir: &Path,
+    name: &str,
+) -> Result<PathBuf, SaveError> {
+    let disk = |e: std::io::Error| SaveError::Disk {
+        dir: dir.to_owned(),
+        reason: e.to_string(),
+    };
     for n in 0..10_000u32 {
         let candidate = dir.join(if n == 0 {
-            name.clone()
+            name.to_owned()
         } else {
-            numbered(&name, n)
+            numbered(name, n)
         });
         match temp_path.persist_noclobber(&candidate) {
-            Ok(()) => return Ok((candidate, received)),
+            Ok(()) => return Ok(candidate),
             Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
                 temp_path = e.path;
             }

@@ -165,6 +165,31 @@ impl Runtime {
                         },
                     }
                 }
+                Effect::SaveImage { node, file, image } => {
+                    let (dir, name) = (ctx.out_dir.clone(), crate::output::local_name(&file));
+                    let saved = tokio::task::spawn_blocking(move || {
+                        crate::output::save_bytes(&image, &dir, &name)
+                    })
+                    .await;
+                    match saved {
+                        Ok(Ok((path, bytes))) => Event::Saved {
+                            node,
+                            file,
+                            path,
+                            bytes,
+                        },
+                        Ok(Err(e)) => Event::SaveFailed {
+                            node,
+                            file,
+                            reason: e.to_string(),
+                        },
+                        Err(e) => Event::SaveFailed {
+                            node,
+                            file,
+                            reason: e.to_string(),
+                        },
+                    }
+                }
                 Effect::FetchHistory(id) => match ctx.client.history(&id).await {
                     Ok(entry) => Event::History(entry),
                     Err(e) => Event::HistoryFailed {

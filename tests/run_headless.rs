@@ -207,3 +207,23 @@ async fn custom_headers_ride_on_every_request_and_the_upgrade_without_origin() {
     }
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_sent_over_the_socket_are_saved_as_outputs() {
+    let sim = start_sim(Duration::from_millis(1)).await;
+    let workflow = json!({
+        "1": {"class_type": "EmptyImage", "inputs": {"width": 32, "height": 32, "batch_size": 2, "color": 255}},
+        "2": {"class_type": "SaveImageWebsocket", "inputs": {"images": ["1", 0]}}
+    });
+    let run = run_json(&sim.url(), &workflow, |_| {}).await;
+    assert_eq!(run.code, 0, "{}", run.text);
+    let outputs = run.events("output");
+    assert_eq!(outputs.len(), 2, "{}", run.text);
+    for output in outputs {
+        assert_eq!(output["type"], "websocket");
+        let bytes = std::fs::read(output["path"].as_str().expect("path")).expect("saved");
+        assert!(bytes.starts_with(b"\x89PNG"), "a PNG was saved");
+    }
+    assert!(run.events("preview").is_empty(), "not counted as previews");
+    sim.shutdown().await;
+}

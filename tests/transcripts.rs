@@ -314,6 +314,17 @@ fn interrupts_end_interrupted_and_keep_partial_outputs() {
 }
 
 #[test]
+fn websocket_images_are_outputs_not_previews() {
+    for name in ["run_ws_image_save.jsonl", "run_ws_image_save_ff.jsonl"] {
+        let Replay { job, notices, .. } = replay(name, "main", None);
+        assert_eq!(job.outcome(), Some(Outcome::Success), "{name}");
+        let images = count(&notices, |n| matches!(n, Notice::Image { .. }));
+        assert_eq!(images, 2, "{name}");
+        assert_eq!(job.previews, 0, "{name}");
+    }
+}
+
+#[test]
 fn batch_images_announce_seven_files() {
     let Replay { job, .. } = replay("run_batch_images.jsonl", "main", None);
     assert_eq!(job.outcome(), Some(Outcome::Success));

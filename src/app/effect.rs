@@ -11,6 +11,12 @@ pub enum Effect {
         node: NodeId,
         file: FileRef,
     },
+    /// Write an output image that came over the socket (`SaveImageWebsocket`).
+    SaveImage {
+        node: NodeId,
+        file: FileRef,
+        image: bytes::Bytes,
+    },
     FetchHistory(PromptId),
     PollQueue,
     /// `POST /interrupt {"prompt_id"}`: stops only our running prompt.

@@ -319,6 +319,38 @@ fn on_notice(app: &mut App, notice: Notice, at: Instant, effects: &mut Vec<Effec
             }
             return;
         }
+        Notice::Image {
+            node,
+            format,
+            image,
+            index,
+        } => {
+            let extension = match format {
+                crate::comfy::preview::ImageFormat::Jpeg => "jpg",
+                _ => "png",
+            };
+            let file = crate::comfy::FileRef {
+                media: "images".into(),
+                filename: format!("websocket_{node}_{index:05}.{extension}"),
+                subfolder: String::new(),
+                folder_type: "websocket".into(),
+            };
+            if app.config.download {
+                app.downloads_in_flight += 1;
+                effects.push(Effect::SaveImage { node, file, image });
+            } else {
+                app.report(
+                    at,
+                    Report::Output {
+                        node,
+                        file,
+                        path: None,
+                        bytes: None,
+                    },
+                );
+            }
+            return;
+        }
         Notice::Text { .. } => return,
         Notice::Blocked { node, message } => Report::Warning {
             message: format!(

@@ -15,6 +15,9 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::time::Instant;
 
+/// The stock node whose images arrive only as binary frames, never through `/view`.
+const WEBSOCKET_OUTPUT: &str = "SaveImageWebsocket";
+
 /// Messages for an unknown prompt kept while our submission is in flight, in case an old
 /// server picked another id than ours (its events can precede the HTTP answer).
 const EARLY_MESSAGE_CAP: usize = 256;
@@ -104,6 +107,13 @@ pub enum Notice {
         node: NodeId,
         output: NodeOutput,
     },
+    /// An output image sent over the socket itself (`SaveImageWebsocket`), the n-th.
+    Image {
+        node: NodeId,
+        format: ImageFormat,
+        image: bytes::Bytes,
+        index: u64,
+    },
     Text {
         node: NodeId,
         text: String,
@@ -136,6 +146,8 @@ pub struct Job {
     pub interrupted_node: Option<NodeId>,
     pub previews: u64,
     pub latest_preview: Option<Preview>,
+    /// Output images received as binary frames (`SaveImageWebsocket`).
+    pub websocket_images: u64,
     pub submitted_at: Option<Instant>,
     pub started_at: Option<Instant>,
     pub finished_at: Option<Instant>,
@@ -182,6 +194,7 @@ impl Job {
             interrupted_node: None,
             previews: 0,
             latest_preview: None,
+            websocket_images: 0,
             submitted_at: None,
             started_at: None,
             finished_at: None,
@@ -573,8 +586,23 @@ impl Job {
             }
         };
         self.begin(at);
-        self.previews += 1;
+        self.last_heard = Some(at);
         self.latest_preview = Some(preview.clone());
+        // `SaveImageWebsocket` sends its results only as these frames: they are outputs.
+        if let Some(id) = node.as_ref()
+            && self
+                .node(id)
+                .is_some_and(|n| n.class_type == WEBSOCKET_OUTPUT)
+        {
+            self.websocket_images += 1;
+            return Some(Notice::Image {
+                node: id.clone(),
+                format: preview.format,
+                image: preview.image.clone(),
+                index: self.websocket_images,
+            });
+        }
+        self.previews += 1;
         Some(Notice::Preview {
             node,
             format: preview.format,
