@@ -335,20 +335,9 @@ fn on_notice(app: &mut App, notice: Notice, at: Instant, effects: &mut Vec<Effec
                 subfolder: String::new(),
                 folder_type: "websocket".into(),
             };
-            if app.config.download {
-                app.downloads_in_flight += 1;
-                effects.push(Effect::SaveImage { node, file, image });
-            } else {
-                app.report(
-                    at,
-                    Report::Output {
-                        node,
-                        file,
-                        path: None,
-                        bytes: None,
-                    },
-                );
-            }
+            request_save(app, node, file, at, effects, |node, file| {
+                Effect::SaveImage { node, file, image }
+            });
             return;
         }
         Notice::Text { .. } => return,
@@ -375,12 +364,26 @@ fn request_download(
     at: Instant,
     effects: &mut Vec<Effect>,
 ) {
+    request_save(app, node, file, at, effects, |node, file| {
+        Effect::Download { node, file }
+    });
+}
+
+/// Asks for an output to be saved once (or, with `--no-download`, only reports it).
+fn request_save(
+    app: &mut App,
+    node: crate::comfy::NodeId,
+    file: crate::comfy::FileRef,
+    at: Instant,
+    effects: &mut Vec<Effect>,
+    save: impl FnOnce(crate::comfy::NodeId, crate::comfy::FileRef) -> Effect,
+) {
     if !app.requested.insert(file.clone()) {
         return;
     }
     if app.config.download {
         app.downloads_in_flight += 1;
-        effects.push(Effect::Download { node, file });
+        effects.push(save(node, file));
     } else {
         app.report(
             at,
