@@ -253,7 +253,9 @@ fn on_ws(app: &mut App, item: WsItem, at: Instant, effects: &mut Vec<Effect>) {
     let notice = match item {
         WsItem::Message(message) => app.job.apply(&message, at),
         WsItem::Binary(BinaryFrame::Preview(preview)) => app.job.apply_preview(&preview, at),
-        WsItem::Binary(BinaryFrame::Text { node_id, text }) => app.job.apply_text(&node_id, &text),
+        // Node text frames are broadcast to every socket with no prompt id: nothing in
+        // them can be told to be ours.
+        WsItem::Binary(BinaryFrame::Text { .. }) => None,
         WsItem::Binary(BinaryFrame::Unknown { .. }) => None,
         WsItem::Malformed(reason) => {
             app.report(
@@ -340,7 +342,6 @@ fn on_notice(app: &mut App, notice: Notice, at: Instant, effects: &mut Vec<Effec
             });
             return;
         }
-        Notice::Text { .. } => return,
         Notice::Blocked { node, message } => Report::Warning {
             message: format!(
                 "node {} blocked: {message}",

@@ -45,14 +45,6 @@ impl ServerUrl {
         self.base.as_str()
     }
 
-    /// `host:port` for headers and the TUI.
-    pub fn authority(&self) -> String {
-        match self.base.port_or_known_default() {
-            Some(port) => format!("{}:{port}", self.base.host_str().unwrap_or_default()),
-            None => self.base.host_str().unwrap_or_default().to_owned(),
-        }
-    }
-
     /// An HTTP route such as `prompt` or `history/ID`, under the server's `/api/` alias
     /// (every route exists there since 2024-06; the protocol reference recommends it).
     pub fn route(&self, route: &str) -> Url {

@@ -8,9 +8,9 @@ use super::preview::BinaryFrame;
 use futures_util::{SinkExt, StreamExt};
 use reqwest::header::HeaderMap;
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Largest WebSocket message accepted. `SaveImageWebsocket` sends full-size PNGs (tens of
@@ -161,11 +161,5 @@ impl WsConnection {
     pub async fn close(mut self) {
         let _ = self.stream.close(None).await;
         while let Some(Ok(_)) = self.stream.next().await {}
-    }
-}
-
-impl From<tungstenite::Error> for WsError {
-    fn from(error: tungstenite::Error) -> Self {
-        Self::Stream(error.to_string())
     }
 }

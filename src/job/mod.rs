@@ -114,10 +114,6 @@ pub enum Notice {
         image: bytes::Bytes,
         index: u64,
     },
-    Text {
-        node: NodeId,
-        text: String,
-    },
     Blocked {
         node: Option<NodeId>,
         message: String,
@@ -290,6 +286,14 @@ impl Job {
             .filter(|n| matches!(n.state, NodeState::Done | NodeState::Cached))
             .count();
         (done, total)
+    }
+
+    /// Nodes whose results came from the server's cache.
+    pub fn cached_count(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|n| n.state == NodeState::Cached)
+            .count()
     }
 
     /// The whole graph's progress in 0..=1, counting the running nodes' own progress.
@@ -607,18 +611,6 @@ impl Job {
             node,
             format: preview.format,
             bytes: preview.image.len(),
-        })
-    }
-
-    /// Node text frames are broadcast without a prompt id: kept only for our graph's
-    /// nodes while our prompt runs.
-    pub fn apply_text(&mut self, node: &NodeId, text: &str) -> Option<Notice> {
-        if self.phase != Phase::Running || self.node(node).is_none() {
-            return None;
-        }
-        Some(Notice::Text {
-            node: node.clone(),
-            text: text.to_owned(),
         })
     }
 

@@ -19,6 +19,19 @@ pub struct ImageSpec {
     pub color: Option<u32>,
 }
 
+impl ImageSpec {
+    /// A generated pattern of this size: what a node makes of a missing input.
+    pub fn pattern(width: u32, height: u32, batch: u32, seed: u64) -> Self {
+        Self {
+            width,
+            height,
+            batch: batch.max(1),
+            seed,
+            color: None,
+        }
+    }
+}
+
 /// A value flowing along a link. Tensors are only described, never computed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SimValue {
@@ -210,13 +223,7 @@ fn has_steps_input(class_type: &str) -> bool {
 
 /// The (non-UI) outputs of a node.
 pub fn outputs(class_type: &str, node_id: &str, args: &Args, dirs: &Dirs) -> Vec<SimValue> {
-    let dims = |w: u32, h: u32, batch: u32, seed: u64| ImageSpec {
-        width: w,
-        height: h,
-        batch: batch.max(1),
-        seed,
-        color: None,
-    };
+    let dims = ImageSpec::pattern;
     match class_type {
         "EmptyLatentImage" => vec![SimValue::Latent(dims(
             args.u32("width", 512),

@@ -22,13 +22,9 @@ pub async fn ui_output(
     match class {
         "SaveImage" => {
             let prefix = args.str("filename_prefix").unwrap_or("ComfyUI").to_owned();
-            let spec = args.image("images").unwrap_or(ImageSpec {
-                width: 64,
-                height: 64,
-                batch: 1,
-                seed: 0,
-                color: None,
-            });
+            let spec = args
+                .image("images")
+                .unwrap_or(ImageSpec::pattern(64, 64, 1, 0));
             let (entries, first) = save(core.dirs.output.clone(), prefix, spec, "output").await?;
             if faults.hostile_filenames.is_empty() {
                 return Ok(Some(json!({"images": entries})));
@@ -47,13 +43,9 @@ pub async fn ui_output(
             let suffix: String = (0..5)
                 .map(|_| char::from(b'a' + rand::random_range(0..26u8)))
                 .collect();
-            let spec = args.image("images").unwrap_or(ImageSpec {
-                width: 64,
-                height: 64,
-                batch: 1,
-                seed: 0,
-                color: None,
-            });
+            let spec = args
+                .image("images")
+                .unwrap_or(ImageSpec::pattern(64, 64, 1, 0));
             let prefix = format!("ComfyUI_temp_{suffix}");
             let (entries, _) = save(core.dirs.temp.clone(), prefix, spec, "temp").await?;
             Ok(Some(json!({"images": entries})))

@@ -70,11 +70,7 @@ fn gauge_row(
 pub fn render_graph(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let job = &app.job;
     let (done, total) = job.graph_counts();
-    let cached = job
-        .nodes
-        .iter()
-        .filter(|n| n.state == NodeState::Cached)
-        .count();
+    let cached = job.cached_count();
     let fraction = job.graph_fraction();
     let mut text = vec![Span::raw(format!("{done}/{total} nodes"))];
     if cached > 0 {

@@ -3,7 +3,6 @@
 
 use super::{format, header};
 use crate::app::App;
-use crate::job::NodeState;
 use crate::text::sanitize;
 use std::fmt::Write;
 
@@ -28,11 +27,7 @@ pub fn summary(app: &App) -> String {
     let _ = writeln!(out, " (prompt {})", sanitize(job.prompt_id.as_str()));
 
     let (done, total) = job.graph_counts();
-    let cached = job
-        .nodes
-        .iter()
-        .filter(|n| n.state == NodeState::Cached)
-        .count();
+    let cached = job.cached_count();
     if total > 0 {
         let _ = write!(out, "  nodes: {done}/{total} done");
         if cached > 0 {
