@@ -200,31 +200,37 @@ impl comfy_tui::tui::Screen for CountingScreen {
     }
 }
 
+/// `comfy-tui run ARGS…` parsed as the binary parses it.
+fn run_args(args: &[&std::ffi::OsStr]) -> comfy_tui::cli::RunArgs {
+    use clap::Parser;
+    let argv = ["comfy-tui".as_ref(), "run".as_ref()]
+        .into_iter()
+        .chain(args.iter().copied());
+    match comfy_tui::cli::Cli::try_parse_from(argv)
+        .expect("valid arguments")
+        .command
+    {
+        comfy_tui::cli::Command::Run(args) => args,
+        _ => unreachable!("a run command"),
+    }
+}
+
 /// Figure 4: the TUI loop under the same flood, in-process: frames per second drawn, and
 /// whether the screen shows the final value within one frame of the last event.
 async fn tui_flood() {
-    use comfy_tui::cli::{FaceArgs, RunArgs};
     use comfy_tui::launch::{self, Face};
     let sim = start_sim(Duration::ZERO).await;
     let dir = tempfile::tempdir().expect("dir");
     let workflow = write_workflow(dir.path(), "flood.json", &probe_steps(100_000));
-    let args = RunArgs {
-        workflow,
-        server: sim.url(),
-        out: dir.path().join("out"),
-        sets: Vec::new(),
-        seed: None,
-        timeout: None,
-        no_download: true,
-        client_id: None,
-        headers: Vec::new(),
-        preview_method: None,
-        face: FaceArgs {
-            json: false,
-            plain: false,
-            no_notify: true,
-        },
-    };
+    let args = run_args(&[
+        workflow.as_os_str(),
+        "--server".as_ref(),
+        sim.url().as_ref(),
+        "--out".as_ref(),
+        dir.path().join("out").as_os_str(),
+        "--no-download".as_ref(),
+        "--no-notify".as_ref(),
+    ]);
     let prepared = launch::prepare(&args, Face::Tui).expect("prepared");
     let (mut runtime, mut app) = launch::assemble(prepared, true);
     let mut screen = CountingScreen {

@@ -40,6 +40,7 @@ fn busy_app() -> App {
         download: true,
         timeout: None,
         interactive: true,
+        seeds: Vec::new(),
     };
     let mut app = App::new(Job::new(&workflow, PromptId::from(PROMPT)), config, t0);
     let mut at = t0;

@@ -68,6 +68,9 @@ pub struct RunArgs {
     /// An extra header for every request, e.g. 'Authorization: Bearer …' (repeatable).
     #[arg(long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
+    /// How long to keep trying to reach the server before giving up, e.g. `30s`.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
+    pub connect_timeout: std::time::Duration,
     /// Latent preview method to ask for (auto, latent2rgb, taesd, none, default).
     #[arg(long, value_name = "METHOD")]
     pub preview_method: Option<String>,

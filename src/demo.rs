@@ -1,9 +1,10 @@
 //! `comfy-tui demo`: the built-in simulator on a free loopback port, and the demo
 //! workflow run against it, so the product can be seen without a GPU or a server.
 
-use crate::cli::{DemoArgs, RunArgs};
+use crate::cli::DemoArgs;
 use crate::launch::{self, Face};
 use crate::sim::{self, SimConfig};
+use clap::Parser;
 use std::time::Duration;
 
 /// The demo workflow, shipped inside the binary.
@@ -36,19 +37,31 @@ pub async fn run(args: DemoArgs) -> i32 {
         }
     };
     let face = Face::choose(&args.face);
-    let run_args = RunArgs {
-        workflow: workflow_file.path().to_owned(),
-        server: sim.url(),
-        out: args.out.clone(),
-        sets: Vec::new(),
-        seed: Some("random".into()),
-        timeout: None,
-        no_download: false,
-        client_id: None,
-        headers: Vec::new(),
-        preview_method: Some("auto".into()),
-        face: args.face.clone(),
+    // The same arguments a user would type, so that every `run` option keeps its default.
+    let mut argv: Vec<std::ffi::OsString> = vec![
+        "comfy-tui".into(),
+        "run".into(),
+        workflow_file.path().into(),
+        "--server".into(),
+        sim.url().into(),
+        "--out".into(),
+        args.out.clone().into(),
+        "--seed".into(),
+        "random".into(),
+        "--preview-method".into(),
+        "auto".into(),
+    ];
+    if args.face.no_notify {
+        argv.push("--no-notify".into());
+    }
+    let mut run_args = match crate::cli::Cli::try_parse_from(argv).map(|cli| cli.command) {
+        Ok(crate::cli::Command::Run(run_args)) => run_args,
+        _ => {
+            eprintln!("comfy-tui demo: cannot prepare the demo run");
+            return crate::exit::USAGE;
+        }
     };
+    run_args.face = args.face.clone();
     let code = match launch::prepare(&run_args, face) {
         Ok(prepared) => launch::start(prepared, face, !args.face.no_notify).await,
         Err(e) => launch::report_usage(&e, face),

@@ -11,6 +11,9 @@ pub const USAGE: i32 = 2;
 pub const REJECTED: i32 = 3;
 /// The server could not be reached, the connection was lost for good, or time ran out.
 pub const UNREACHABLE: i32 = 4;
+/// comfy-tui left before the prompt ended (a hang-up, "leave it running", an unconfirmed
+/// cancel): the prompt may still be running on the server.
+pub const DETACHED: i32 = 5;
 /// Cancelled by the user.
 pub const CANCELLED: i32 = 130;
 

@@ -152,8 +152,9 @@ pub fn report_json(report: &Report, job: &Job) -> Value {
             prompt_id,
             number,
             node_errors,
+            seeds,
         } => {
-            let mut v = json!({"event": "submitted", "prompt_id": prompt_id, "number": number});
+            let mut v = json!({"event": "submitted", "prompt_id": prompt_id, "number": number_json(*number), "seeds": seeds_json(seeds, job)});
             if !node_errors.is_empty() {
                 v["node_errors"] = node_errors_json(node_errors, job);
             }
@@ -179,7 +180,7 @@ pub fn report_json(report: &Report, job: &Job) -> Value {
             title,
         } => json!({"event": "executing", "node": node, "class_type": class_type, "title": title}),
         Report::Progress { node, value, max } => {
-            json!({"event": "progress", "node": node, "value": value, "max": max})
+            json!({"event": "progress", "node": node, "value": number_json(*value), "max": number_json(*max)})
         }
         Report::Preview {
             node,
@@ -193,10 +194,16 @@ pub fn report_json(report: &Report, job: &Job) -> Value {
             file,
             path,
             bytes,
-        } => json!({
-            "event": "output", "node": node, "path": path, "bytes": bytes,
-            "filename": file.filename, "subfolder": file.subfolder, "type": file.folder_type,
-        }),
+        } => {
+            let mut v = json!({
+                "event": "output", "node": node, "path": null, "bytes": bytes,
+                "filename": file.filename, "subfolder": file.subfolder, "type": file.folder_type,
+            });
+            if let Some(path) = path {
+                put_path(&mut v, "path", path);
+            }
+            v
+        }
         Report::OutputFailed { node, file, reason } => json!({
             "event": "output_failed", "node": node, "filename": file.filename, "error": reason,
         }),
@@ -262,8 +269,53 @@ pub fn report_plain(report: &Report, job: &Job) -> String {
     text
 }
 
+fn seeds_json(seeds: &[crate::comfy::workflow::Seed], job: &Job) -> Value {
+    seeds
+        .iter()
+        .map(|s| json!({"node": s.node, "title": title(job, &s.node), "input": s.input, "value": s.value}))
+        .collect()
+}
+
+/// A JSON number as the server meant it: ComfyUI sends step counts and queue numbers
+/// as integers, and they are read as `f64`; whole values go out as integers again.
+fn number_json(value: f64) -> Value {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every integer below is exact
+    if value.fract() == 0.0 && value.abs() < EXACT {
+        json!(value as i64)
+    } else {
+        json!(value)
+    }
+}
+
+/// Sets `key` to the path's text, and `key_bytes` to its exact bytes (base64) when the
+/// path is not UTF-8.
+fn put_path(value: &mut Value, key: &str, path: &std::path::Path) {
+    let (text, exact) = crate::path_text::json_parts(path);
+    value[key] = json!(text);
+    if let Some(exact) = exact {
+        value[format!("{key}_bytes")] = json!(exact);
+    }
+}
+
+/// The fields every `done` line has, whatever happened; null or empty where they do not
+/// apply.
+pub fn done_line(status: &str, exit_code: i32, reason: Option<&str>) -> Value {
+    json!({
+        "event": "done",
+        "status": status,
+        "exit_code": exit_code,
+        "prompt_id": null,
+        "client_id": null,
+        "elapsed": 0.0,
+        "seeds": [],
+        "saved": [],
+        "failed": [],
+        "nodes": [],
+        "reason": reason,
+    })
+}
+
 fn done_json(app: &App) -> Value {
-    let status = app.job.outcome().map_or("lost", |o| o.as_str());
     let nodes: Vec<Value> = app
         .job
         .nodes
@@ -275,27 +327,39 @@ fn done_json(app: &App) -> Value {
             })
         })
         .collect();
-    json!({
-        "event": "done",
-        "status": status,
-        "exit_code": app.exit_code(),
-        "prompt_id": app.job.prompt_id,
-        "client_id": app.config.client_id,
-        "elapsed": app.elapsed().as_secs_f64(),
-        "saved": app.saved.iter().map(|s| s.path.display().to_string()).collect::<Vec<_>>(),
-        "failed": app.failed_saves.iter().map(|(f, r)| json!({"filename": f.filename, "error": r})).collect::<Vec<_>>(),
-        "nodes": nodes,
-        "reason": app.fatal,
-    })
+    let mut value = done_line(app.status(), app.exit_code(), app.fatal.as_deref());
+    value["prompt_id"] = json!(app.job.prompt_id);
+    value["client_id"] = json!(app.config.client_id);
+    value["elapsed"] = json!(app.elapsed().as_secs_f64());
+    value["seeds"] = seeds_json(&app.config.seeds, &app.job);
+    let saved: Vec<(String, Option<String>)> = app
+        .saved
+        .iter()
+        .map(|s| crate::path_text::json_parts(&s.path))
+        .collect();
+    if saved.iter().any(|(_, exact)| exact.is_some()) {
+        value["saved_bytes"] = saved.iter().map(|(_, exact)| json!(exact)).collect();
+    }
+    value["saved"] = saved.into_iter().map(|(text, _)| json!(text)).collect();
+    value["failed"] = app
+        .failed_saves
+        .iter()
+        .map(|(f, r)| json!({"filename": f.filename, "error": r}))
+        .collect();
+    value["nodes"] = json!(nodes);
+    value
 }
 
 fn done_plain(app: &App) -> String {
-    let status = app.job.outcome().map_or("lost", |o| o.as_str());
     let mut line = format!(
-        "done: {status} in {:.1}s, {} file(s) saved",
+        "done: {} in {:.1}s, {} file(s) saved",
+        app.status(),
         app.elapsed().as_secs_f64(),
         app.saved.len()
     );
+    if !app.failed_saves.is_empty() {
+        line.push_str(&format!(", {} not saved", app.failed_saves.len()));
+    }
     if let Some(reason) = &app.fatal {
         line.push_str(&format!(" ({})", sanitize(reason)));
     }

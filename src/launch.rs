@@ -20,11 +20,19 @@ pub enum Face {
 }
 
 impl Face {
-    /// `--json` and `--plain` win; otherwise the TUI only when stdout is a terminal.
+    /// `--json` and `--plain` win; otherwise the TUI only when stdout is a terminal that
+    /// can draw one.
     pub fn choose(args: &FaceArgs) -> Self {
+        let term = std::env::var("TERM").ok();
+        Self::decide(args, term.as_deref(), std::io::stdout().is_terminal())
+    }
+
+    /// The choice itself: `TERM=dumb` (Emacs shells, some CI logs) cannot draw a
+    /// full-screen view, so it gets plain lines.
+    pub fn decide(args: &FaceArgs, term: Option<&str>, stdout_is_terminal: bool) -> Self {
         if args.json {
             Self::Headless(Format::Json)
-        } else if args.plain || !std::io::stdout().is_terminal() {
+        } else if args.plain || term == Some("dumb") || !stdout_is_terminal {
             Self::Headless(Format::Plain)
         } else {
             Self::Tui
@@ -42,7 +50,13 @@ pub struct Prepared {
     pub context: RunContext,
     pub timeout: Option<std::time::Duration>,
     pub download: bool,
+    pub seeds: Vec<crate::comfy::workflow::Seed>,
+    /// The output folder when this run created it: removed again if nothing lands in it.
+    pub created_out: Option<PathBuf>,
 }
+
+/// The values ComfyUI's `extra_data.preview_method` takes.
+pub const PREVIEW_METHODS: &[&str] = &["auto", "latent2rgb", "taesd", "none", "default"];
 
 /// Loads the workflow, applies overrides and checks every local input.
 pub fn prepare(args: &RunArgs, face: Face) -> Result<Prepared, UsageError> {
@@ -68,8 +82,28 @@ pub fn prepare(args: &RunArgs, face: Face) -> Result<Prepared, UsageError> {
             )));
         }
     }
-    let server = ServerUrl::parse(&args.server).map_err(|e| usage(&e))?;
-    let headers = parse_headers(&args.headers).map_err(|e| usage(&e))?;
+    let mut server = ServerUrl::parse(&args.server).map_err(|e| usage(&e))?;
+    let mut headers = parse_headers(&args.headers).map_err(|e| usage(&e))?;
+    // Credentials in the URL go on every request and on the WebSocket upgrade as Basic
+    // auth, and the URL shown and logged no longer carries them.
+    if let Some(basic) = server.take_credentials()
+        && !headers.contains_key(reqwest::header::AUTHORIZATION)
+    {
+        headers.insert(reqwest::header::AUTHORIZATION, basic);
+    }
+    if args.timeout == Some(std::time::Duration::ZERO) {
+        return Err(UsageError(
+            "--timeout 0: a run cannot finish in no time; leave --timeout out to wait as long as it takes".into(),
+        ));
+    }
+    if let Some(method) = &args.preview_method
+        && !PREVIEW_METHODS.contains(&method.as_str())
+    {
+        return Err(UsageError(format!(
+            "--preview-method {method}: expected one of {}",
+            PREVIEW_METHODS.join(", ")
+        )));
+    }
     let client_id = match &args.client_id {
         Some(id) if id.trim().is_empty() => {
             return Err(UsageError("--client-id must not be empty".into()));
@@ -77,9 +111,11 @@ pub fn prepare(args: &RunArgs, face: Face) -> Result<Prepared, UsageError> {
         Some(id) => ClientId::from(id.as_str()),
         None => ClientId::random(),
     };
-    if !args.no_download {
-        crate::output::prepare_dir(&args.out).map_err(|e| usage(&e))?;
-    }
+    let created_out = if args.no_download {
+        None
+    } else {
+        crate::output::prepare_dir(&args.out).map_err(|e| usage(&e))?
+    };
     let client = ComfyClient::new(server.clone(), headers.clone()).map_err(|e| usage(&e))?;
     let preview_method = args
         .preview_method
@@ -94,13 +130,18 @@ pub fn prepare(args: &RunArgs, face: Face) -> Result<Prepared, UsageError> {
         prompt: workflow.nodes().clone(),
         preview_method,
         out_dir: absolute(&args.out),
-        liveness: Liveness::default(),
+        liveness: Liveness {
+            connect_within: args.connect_timeout,
+            ..Liveness::default()
+        },
     };
     Ok(Prepared {
+        seeds: workflow.seeds(),
         workflow,
         context,
         timeout: args.timeout,
         download: !args.no_download,
+        created_out,
     })
 }
 
@@ -115,6 +156,8 @@ pub fn assemble(prepared: Prepared, interactive: bool) -> (Runtime, App) {
         context,
         timeout,
         download,
+        seeds,
+        created_out: _,
     } = prepared;
     let job = Job::new(&workflow, context.prompt_id.clone());
     let config = AppConfig {
@@ -123,6 +166,7 @@ pub fn assemble(prepared: Prepared, interactive: bool) -> (Runtime, App) {
         download,
         timeout,
         interactive,
+        seeds,
     };
     let app = App::new(job, config, std::time::Instant::now());
     (Runtime::new(context), app)
@@ -137,10 +181,9 @@ pub fn report_usage(error: &UsageError, face: Face) -> i32 {
             "{}",
             serde_json::json!({"schema": headless::SCHEMA, "event": "not_submitted", "reason": reason})
         );
-        println!(
-            "{}",
-            serde_json::json!({"schema": headless::SCHEMA, "event": "done", "status": "rejected", "exit_code": code, "reason": reason})
-        );
+        let mut done = headless::done_line("invalid", code, Some(reason));
+        done["schema"] = serde_json::json!(headless::SCHEMA);
+        println!("{done}");
     }
     eprintln!("comfy-tui: {}", crate::text::sanitize(&error.0));
     code
@@ -158,6 +201,16 @@ pub async fn run(args: RunArgs) -> i32 {
 
 /// Runs a prepared run in the chosen face.
 pub async fn start(prepared: Prepared, face: Face, notify: bool) -> i32 {
+    let created_out = prepared.created_out.clone();
+    let code = start_face(prepared, face, notify).await;
+    // A folder made for this run and left empty (a rejected prompt) is not left behind.
+    if let Some(dir) = created_out {
+        let _ = std::fs::remove_dir(dir);
+    }
+    code
+}
+
+async fn start_face(prepared: Prepared, face: Face, notify: bool) -> i32 {
     match face {
         Face::Headless(format) => {
             let (runtime, app) = assemble(prepared, false);
@@ -187,5 +240,28 @@ pub async fn start(prepared: Prepared, face: Face, notify: bool) -> i32 {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dumb_terminal_gets_plain_lines() {
+        let args = FaceArgs {
+            json: false,
+            plain: false,
+            no_notify: false,
+        };
+        assert_eq!(Face::decide(&args, Some("xterm-256color"), true), Face::Tui);
+        assert_eq!(
+            Face::decide(&args, Some("dumb"), true),
+            Face::Headless(Format::Plain)
+        );
+        assert_eq!(
+            Face::decide(&args, None, false),
+            Face::Headless(Format::Plain)
+        );
     }
 }

@@ -10,6 +10,7 @@ pub mod job;
 pub mod launch;
 pub mod logging;
 pub mod output;
+pub mod path_text;
 pub mod runtime;
 pub mod signals;
 pub mod sim;

@@ -5,7 +5,14 @@ use comfy_tui::cli::{Cli, Command};
 
 fn main() {
     let cli = Cli::parse();
-    let _log_guard = cli.log_file.as_deref().and_then(comfy_tui::logging::init);
+    let log_guard = match cli.log_file.as_deref().map(comfy_tui::logging::init) {
+        Some(Err(e)) => {
+            eprintln!("comfy-tui: {e}");
+            std::process::exit(comfy_tui::exit::USAGE);
+        }
+        Some(Ok(guard)) => Some(guard),
+        None => None,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -30,7 +37,10 @@ fn main() {
             },
         }
     });
-    // Tasks still writing to a closed channel do not matter now.
+    // Tasks still writing to a closed channel do not matter now; their partial files do.
     runtime.shutdown_background();
+    comfy_tui::output::remove_partial_files();
+    // `exit` runs no destructors: flush the log first.
+    drop(log_guard);
     std::process::exit(code);
 }

@@ -40,18 +40,92 @@ pub struct OutputDirError {
 }
 
 /// Creates the output folder if needed and proves it is writable, before anything is
-/// submitted: a run should not end with nowhere to put its images.
-pub fn prepare_dir(dir: &Path) -> Result<(), OutputDirError> {
+/// submitted: a run should not end with nowhere to put its images. Returns the folder
+/// when it was created here (so that it can be removed again if nothing lands in it).
+pub fn prepare_dir(dir: &Path) -> Result<Option<PathBuf>, OutputDirError> {
     let fail = |reason: String| OutputDirError {
         dir: dir.to_owned(),
         reason,
     };
-    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    let created = match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => None,
+        Ok(_) => return Err(fail("it is not a directory".into())),
+        Err(_) => {
+            std::fs::create_dir_all(dir).map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotADirectory => {
+                    fail("a part of the path is not a directory".into())
+                }
+                _ => fail(e.to_string()),
+            })?;
+            Some(dir.to_owned())
+        }
+    };
     tempfile::Builder::new()
         .prefix(".comfy-tui-probe-")
         .tempfile_in(dir)
         .map(drop)
-        .map_err(|e| fail(e.to_string()))
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(created)
+}
+
+/// Partial files being written now. The process may leave through `exit` (a signal, a
+/// second Ctrl-C) while a download task still holds one, and `exit` runs no destructors,
+/// so the way out removes whatever is listed here.
+static PARTIAL_FILES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn partial_files() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    PARTIAL_FILES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Removes every partial file still being written. Called on every way out.
+pub fn remove_partial_files() {
+    for path in partial_files().drain(..) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// A temporary `.part` file in the output folder, listed in [`PARTIAL_FILES`] while it
+/// lives. Dropping it removes the file; [`Partial::persist`] renames it into place.
+struct Partial {
+    path: Option<tempfile::TempPath>,
+}
+
+impl Partial {
+    fn create(dir: &Path) -> std::io::Result<(std::fs::File, Self)> {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".comfy-tui-").suffix(".part");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Created like any other new file (0666 less the umask, which open(2)
+            // applies), not private: the mode is kept when the file is renamed into place.
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let temp = builder.tempfile_in(dir)?;
+        let (file, path) = temp.into_parts();
+        partial_files().push(path.to_path_buf());
+        Ok((file, Self { path: Some(path) }))
+    }
+
+    fn persist(mut self, dir: &Path, name: &str) -> Result<PathBuf, SaveError> {
+        let path = self.path.take().expect("a live partial file has a path");
+        let listed = path.to_path_buf();
+        let result = persist(path, dir, name);
+        partial_files().retain(|p| *p != listed);
+        result
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take() {
+            let listed = path.to_path_buf();
+            drop(path);
+            partial_files().retain(|p| *p != listed);
+        }
+    }
 }
 
 const RESERVED: [&str; 22] = [
@@ -150,12 +224,7 @@ pub async fn download(
         dir: dir.to_owned(),
         reason: e.to_string(),
     };
-    let temp = tempfile::Builder::new()
-        .prefix(".comfy-tui-")
-        .suffix(".part")
-        .tempfile_in(dir)
-        .map_err(disk)?;
-    let (std_file, temp_path) = temp.into_parts();
+    let (std_file, partial) = Partial::create(dir).map_err(disk)?;
     // Disk writes run on a blocking thread fed chunk by chunk, so reading the network
     // and writing the file overlap; the channel bounds what waits in memory.
     let (chunks, mut pending) = tokio::sync::mpsc::channel::<bytes::Bytes>(WRITE_QUEUE_CHUNKS);
@@ -194,7 +263,9 @@ pub async fn download(
     if let Some(expected) = expected.filter(|&n| n != received) {
         return Err(SaveError::Truncated { expected, received });
     }
-    persist(temp_path, dir, &local_name(file)).map(|path| (path, received))
+    partial
+        .persist(dir, &local_name(file))
+        .map(|path| (path, received))
 }
 
 /// Writes bytes already in memory (an image that came over the socket) the same way:
@@ -204,14 +275,11 @@ pub fn save_bytes(bytes: &[u8], dir: &Path, name: &str) -> Result<(PathBuf, u64)
         dir: dir.to_owned(),
         reason: e.to_string(),
     };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".comfy-tui-")
-        .suffix(".part")
-        .tempfile_in(dir)
-        .map_err(disk)?;
-    temp.write_all(bytes).map_err(disk)?;
-    temp.flush().map_err(disk)?;
-    let path = persist(temp.into_temp_path(), dir, name)?;
+    let (mut file, partial) = Partial::create(dir).map_err(disk)?;
+    file.write_all(bytes).map_err(disk)?;
+    file.flush().map_err(disk)?;
+    drop(file);
+    let path = partial.persist(dir, name)?;
     Ok((path, bytes.len() as u64))
 }
 

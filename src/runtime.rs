@@ -19,8 +19,6 @@ use tokio::task::JoinHandle;
 pub const EVENT_CHANNEL_DEPTH: usize = 1024;
 /// Downloads that may run at once.
 const PARALLEL_DOWNLOADS: usize = 4;
-/// Connection attempts before the first successful connect counts as unreachable.
-const FIRST_CONNECT_ATTEMPTS: u32 = 3;
 
 /// Timing of the liveness checks. ComfyUI never pings and a silent model load of a minute
 /// is normal, so silence alone proves nothing: an HTTP probe tells a healthy server from a
@@ -34,7 +32,13 @@ pub struct Liveness {
     pub dead_after: Duration,
     /// Longest wait for one probe.
     pub probe_timeout: Duration,
+    /// Before the first connection: how long to keep trying before the server counts
+    /// as unreachable (`--connect-timeout`).
+    pub connect_within: Duration,
 }
+
+/// How long the first connection may take by default.
+pub const CONNECT_WITHIN: Duration = Duration::from_secs(10);
 
 impl Default for Liveness {
     fn default() -> Self {
@@ -42,6 +46,7 @@ impl Default for Liveness {
             probe_after: Duration::from_secs(5),
             dead_after: Duration::from_secs(20),
             probe_timeout: Duration::from_secs(4),
+            connect_within: CONNECT_WITHIN,
         }
     }
 }
@@ -276,14 +281,18 @@ async fn socket_task(ctx: Arc<RunContext>, tx: EventSender) {
     let mut connected_once = false;
     let mut attempt: u32 = 0;
     let mut last_alive = Instant::now();
+    // Before the first success, every attempt shares one budget, so that a server that
+    // accepts but never answers is reported in time, with what is wrong with it.
+    // The last part of the budget is kept for finding out what is wrong.
+    let diagnosis = (ctx.liveness.connect_within / 5).min(Duration::from_secs(2));
+    let first_deadline = Instant::now() + ctx.liveness.connect_within - diagnosis;
+    let mut last_error = String::from("the WebSocket handshake got no answer");
     loop {
         let connect = WsConnection::connect(&ctx.server, &ctx.client_id, &ctx.headers);
-        // Before the first success the attempts share one dead-server budget, so that a
-        // server that accepts but never answers is reported as unreachable in time.
         let limit = if connected_once {
             ctx.liveness.dead_after
         } else {
-            ctx.liveness.dead_after / FIRST_CONNECT_ATTEMPTS
+            first_deadline.saturating_duration_since(Instant::now())
         };
         match tokio::time::timeout(limit, connect).await {
             Ok(Ok(mut socket)) => {
@@ -318,16 +327,7 @@ async fn socket_task(ctx: Arc<RunContext>, tx: EventSender) {
             }
             Ok(Err(error)) => {
                 attempt += 1;
-                if !connected_once && attempt >= FIRST_CONNECT_ATTEMPTS {
-                    send(
-                        &tx,
-                        Event::Unreachable {
-                            reason: error.to_string(),
-                        },
-                    )
-                    .await;
-                    return;
-                }
+                last_error = error.to_string();
                 if connected_once {
                     if !send(
                         &tx,
@@ -347,19 +347,29 @@ async fn socket_task(ctx: Arc<RunContext>, tx: EventSender) {
             }
             Err(_) => {
                 attempt += 1;
-                if !connected_once && attempt >= FIRST_CONNECT_ATTEMPTS {
-                    send(
-                        &tx,
-                        Event::Unreachable {
-                            reason: "the WebSocket handshake got no answer".into(),
-                        },
-                    )
-                    .await;
-                    return;
-                }
+                last_error = format!(
+                    "no answer within {} s (--connect-timeout waits longer)",
+                    ctx.liveness.connect_within.as_secs_f64()
+                );
             }
         }
-        if connected_once && last_alive.elapsed() >= ctx.liveness.dead_after {
+        if !connected_once {
+            let pause = backoff(attempt);
+            if Instant::now() + pause >= first_deadline {
+                let reason = crate::comfy::diagnose::explain(
+                    &ctx.client,
+                    &ctx.server,
+                    &last_error,
+                    diagnosis,
+                )
+                .await;
+                send(&tx, Event::Unreachable { reason }).await;
+                return;
+            }
+            tokio::time::sleep(pause).await;
+            continue;
+        }
+        if last_alive.elapsed() >= ctx.liveness.dead_after {
             send(
                 &tx,
                 Event::ServerSilent {

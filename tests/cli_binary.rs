@@ -2,18 +2,10 @@
 
 mod common;
 
+use common::binary::{Lines, binary, next_event, run_binary, signal, spawn_lines};
 use common::sim::{requests_to, start_sim, within};
 use serde_json::{Value, json};
-use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
-
-fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_comfy-tui"));
-    command.env_remove("COMFYUI_URL").kill_on_drop(true);
-    command
-}
 
 fn slow_workflow(steps: u64) -> Value {
     json!({
@@ -26,23 +18,6 @@ fn slow_workflow(steps: u64) -> Value {
         "5": {"class_type": "VAEDecode", "inputs": {"samples": ["4", 0], "vae": ["2", 2]}},
         "6": {"class_type": "SaveImage", "inputs": {"filename_prefix": "slow", "images": ["5", 0]}}
     })
-}
-
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-async fn run_binary(args: &[&str]) -> Output {
-    let output = within(binary().args(args).stdin(Stdio::null()).output())
-        .await
-        .expect("binary runs");
-    Output {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,64 +93,36 @@ async fn bad_workflow_files_exit_2_naming_the_file_and_send_nothing() {
 }
 
 /// Starts `run --json` and returns the child plus a reader of its lines.
-async fn spawn_run(
+fn spawn_run(
     workflow: &Value,
     server: &str,
     dir: &std::path::Path,
-) -> (
-    tokio::process::Child,
-    tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
-) {
+) -> (tokio::process::Child, Lines) {
     let path = dir.join("w.json");
     std::fs::write(&path, workflow.to_string()).expect("write");
-    let mut child = binary()
-        .args([
-            "run",
-            path.to_str().expect("utf-8"),
-            "--server",
-            server,
-            "--json",
-            "--out",
-        ])
-        .arg(dir.join("out"))
-        .stdout(Stdio::piped())
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    (child, BufReader::new(stdout).lines())
-}
-
-async fn next_event(
-    lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
-    event: &str,
-) -> Value {
-    loop {
-        let line = within(lines.next_line())
-            .await
-            .expect("read")
-            .expect("line before exit");
-        let value: Value = serde_json::from_str(&line).expect("json line");
-        if value["event"] == event {
-            return value;
-        }
-    }
+    spawn_lines(
+        binary()
+            .args([
+                "run",
+                path.to_str().expect("utf-8"),
+                "--server",
+                server,
+                "--json",
+                "--out",
+            ])
+            .arg(dir.join("out")),
+    )
 }
 
 fn sigint(child: &tokio::process::Child) {
-    let pid = child.id().expect("running").to_string();
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    signal(child, "INT");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_while_running_interrupts_our_prompt_and_exits_130() {
     let sim = start_sim(Duration::from_millis(50)).await;
     let dir = tempfile::tempdir().expect("dir");
-    let (mut child, mut lines) = spawn_run(&slow_workflow(400), &sim.url(), dir.path()).await;
+    let (mut child, mut lines) = spawn_run(&slow_workflow(400), &sim.url(), dir.path());
     let submitted = next_event(&mut lines, "submitted").await;
     let prompt_id = submitted["prompt_id"].as_str().expect("id").to_owned();
     next_event(&mut lines, "progress").await;
@@ -203,7 +150,7 @@ async fn ctrl_c_while_queued_deletes_our_prompt_from_the_queue() {
         .send();
     assert!(within(blocker).await.expect("post").status().is_success());
     let dir = tempfile::tempdir().expect("dir");
-    let (mut child, mut lines) = spawn_run(&slow_workflow(3), &sim.url(), dir.path()).await;
+    let (mut child, mut lines) = spawn_run(&slow_workflow(3), &sim.url(), dir.path());
     let submitted = next_event(&mut lines, "submitted").await;
     let prompt_id = submitted["prompt_id"].as_str().expect("id").to_owned();
     sigint(&child);

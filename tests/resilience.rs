@@ -17,6 +17,7 @@ fn fast_liveness() -> Liveness {
         probe_after: Duration::from_millis(200),
         dead_after: Duration::from_millis(2000),
         probe_timeout: Duration::from_millis(500),
+        connect_within: Duration::from_millis(2000),
     }
 }
 

@@ -256,10 +256,12 @@ fn sigterm_restores_the_terminal() {
         .status()
         .expect("kill");
     assert!(status.success());
+    // SIGTERM cancels our prompt (nothing left running unwatched), then leaves.
     assert_eq!(run.wait_exit(&tmux), 130);
     assert_restored(&tmux, &run);
     let screen = tmux.screen();
-    assert!(screen.contains("comfy-tui: left while running"), "{screen}");
+    assert!(screen.contains("comfy-tui: interrupted"), "{screen}");
+    assert_eq!(requests_to(&sim, "POST", "/interrupt").len(), 1);
     rt.block_on(sim.shutdown());
 }
 

@@ -132,7 +132,7 @@ async fn run(
 }
 
 #[tokio::test]
-async fn a_burst_of_events_is_drawn_once_and_sigterm_exits_130() {
+async fn a_burst_of_events_is_drawn_once_and_a_hangup_detaches() {
     let mut scene = Scene::new();
     // Preview hidden: a decode result would be a (legitimate) second frame.
     scene.running().key('p');
@@ -147,13 +147,13 @@ async fn a_burst_of_events_is_drawn_once_and_sigterm_exits_130() {
     let tx = driver.sender();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let _ = tx.send(signal(Signal::Terminate)).await;
+        let _ = tx.send(signal(Signal::Hangup)).await;
     });
     let mut screen = FakeScreen::new();
     let code = run(&mut driver, &mut scene, &mut screen)
         .await
         .expect("run");
-    assert_eq!(code, 130);
+    assert_eq!(code, comfy_tui::exit::DETACHED);
     assert_eq!(screen.draws.len(), 1, "one batch, one frame");
     assert_eq!(screen.titles, vec!["[70%] KSampler — comfy-tui".to_owned()]);
     assert!(screen.notifications.is_empty());

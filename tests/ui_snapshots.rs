@@ -121,6 +121,7 @@ fn rejected() {
                 input_name: Some("ckpt_name".into()),
             }],
         }],
+        http_status: 400,
     }));
     insta::assert_snapshot!("rejected_80x24", render(&scene.app, 80, 24).backend());
 }

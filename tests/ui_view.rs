@@ -193,7 +193,17 @@ fn q_after_the_run_waits_for_the_saves_and_a_second_q_leaves_now() {
     assert!(scene.key('q').is_empty());
     let screen = screen_text(&render(&scene.app, 80, 24));
     assert!(screen.contains("finishing, then quitting"), "{screen}");
-    assert_eq!(scene.key('q'), vec![Effect::Exit(0)]);
+    // Leaving now loses the file being written: the run says so.
+    assert_eq!(
+        scene.key('q'),
+        vec![Effect::Exit(comfy_tui::exit::EXECUTION_ERROR)]
+    );
+    assert_eq!(scene.app.status(), "incomplete");
+    assert!(
+        comfy_tui::ui::summary::summary(&scene.app).contains("not saved a.png"),
+        "{}",
+        comfy_tui::ui::summary::summary(&scene.app)
+    );
 
     let mut patient = Scene::new();
     patient.running();

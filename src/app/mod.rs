@@ -33,6 +33,8 @@ pub struct AppConfig {
     pub timeout: Option<Duration>,
     /// A person is at the keyboard (TUI): the view stays when the run ends.
     pub interactive: bool,
+    /// The seed inputs of the graph as submitted (reported so a run can be repeated).
+    pub seeds: Vec<crate::comfy::workflow::Seed>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,7 +105,8 @@ pub struct App {
     /// New reports since the face last took them (headless prints them).
     pending_reports: Vec<LogLine>,
     requested: HashSet<FileRef>,
-    downloads_in_flight: usize,
+    /// Outputs being written now; reported as not saved if the app leaves first.
+    in_flight: Vec<(NodeId, FileRef)>,
     history: HistoryFetch,
     /// After a reconnect, waiting for `/queue` and `/history` to say where the run is.
     resyncing: bool,
@@ -116,9 +119,18 @@ pub struct App {
     /// `--timeout` ran out: the run is being cancelled and ends as a timeout.
     timed_out: bool,
     last_queue_poll: Option<Instant>,
-    exit_requested: Option<i32>,
+    /// The app left before the prompt ended (why): it may still run on the server.
+    pub detached: Option<String>,
     /// "Cancel it, then quit" was chosen: leave once the cancelled run has settled.
     quit_when_settled: bool,
+    /// The user was told once that the cancel is not confirmed yet.
+    grace_warned: bool,
+    /// The user was told once that our socket hears nothing of our running prompt.
+    deaf_warned: bool,
+    /// The server has answered the submission (or nothing could be submitted): until
+    /// then reports are held, so that the answer is always the first line.
+    answered: bool,
+    held: Vec<LogLine>,
 }
 
 impl App {
@@ -139,7 +151,7 @@ impl App {
             dirty: true,
             pending_reports: Vec::new(),
             requested: HashSet::new(),
-            downloads_in_flight: 0,
+            in_flight: Vec::new(),
             history: HistoryFetch::NotYet,
             resyncing: false,
             absent_polls: 0,
@@ -147,15 +159,24 @@ impl App {
             interrupt_sent: false,
             timed_out: false,
             last_queue_poll: None,
-            exit_requested: None,
+            detached: None,
             quit_when_settled: false,
+            grace_warned: false,
+            deaf_warned: false,
+            answered: false,
+            held: Vec::new(),
         }
+    }
+
+    /// Outputs still being written.
+    pub fn downloads_in_flight(&self) -> usize {
+        self.in_flight.len()
     }
 
     /// The run is over and nothing is left to fetch or save.
     pub fn is_settled(&self) -> bool {
         self.job.is_finished()
-            && self.downloads_in_flight == 0
+            && self.in_flight.is_empty()
             && self.history != HistoryFetch::Requested
     }
 
@@ -170,8 +191,8 @@ impl App {
 
     /// The process exit code for the run as it stands.
     pub fn exit_code(&self) -> i32 {
-        if let Some(code) = self.exit_requested {
-            return code;
+        if self.detached.is_some() {
+            return crate::exit::DETACHED;
         }
         match self.job.outcome() {
             Some(Outcome::Success) if !self.failed_saves.is_empty() => crate::exit::EXECUTION_ERROR,
@@ -181,13 +202,53 @@ impl App {
         }
     }
 
+    /// The run's status word, as the `done` line and the summary give it.
+    pub fn status(&self) -> &'static str {
+        if self.detached.is_some() {
+            return "detached";
+        }
+        match self.job.outcome() {
+            Some(Outcome::Success) if !self.failed_saves.is_empty() => "incomplete",
+            Some(outcome) => outcome.as_str(),
+            None => "lost",
+        }
+    }
+
     /// Takes the reports added since the last call.
     pub fn take_reports(&mut self) -> Vec<LogLine> {
         std::mem::take(&mut self.pending_reports)
     }
 
     fn report(&mut self, at: Instant, report: Report) {
+        let answer = matches!(
+            report,
+            Report::Submitted { .. } | Report::Rejected(_) | Report::NotSubmitted { .. }
+        );
         let line = LogLine { at, report };
+        if !self.answered && !answer {
+            // The socket can hear of our prompt before the POST answers (the id is ours
+            // to choose): what it says waits for the answer.
+            self.held.push(line);
+            if self.job.is_finished() {
+                self.release_held();
+            }
+            return;
+        }
+        self.publish(line);
+        if answer {
+            self.release_held();
+        }
+    }
+
+    /// The answer came (or the run ended without one): held reports follow it.
+    fn release_held(&mut self) {
+        self.answered = true;
+        for line in std::mem::take(&mut self.held) {
+            self.publish(line);
+        }
+    }
+
+    fn publish(&mut self, line: LogLine) {
         if !self.config.interactive {
             self.pending_reports.push(line.clone());
         }

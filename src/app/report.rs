@@ -14,6 +14,8 @@ pub enum Report {
         prompt_id: PromptId,
         number: f64,
         node_errors: Vec<NodeError>,
+        /// The graph's seed inputs as submitted.
+        seeds: Vec<crate::comfy::workflow::Seed>,
     },
     Rejected(Rejection),
     /// Nothing could be submitted (server unreachable).

@@ -15,11 +15,17 @@ use std::time::{Duration, Instant};
 const QUEUE_POLL: Duration = Duration::from_secs(2);
 /// How long a cancel may take to be confirmed before we stop waiting for it.
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
-/// How long a running prompt may stay quiet before the queue is asked about it.
-const RUNNING_CHECK: Duration = Duration::from_secs(10);
+/// How long a running prompt may stay quiet before the queue is asked about it (again).
+const RUNNING_CHECK: Duration = Duration::from_secs(3);
+/// A queue answer can overtake the socket's last messages of a run that just ended; after
+/// this much quiet on the socket, it cannot, and one answer is believed.
+const QUIET_TRUST: Duration = Duration::from_secs(2);
 /// A terminal message without the final `executing null` (old servers, lost frames):
 /// after this, `/history` decides.
 const END_GRACE: Duration = Duration::from_secs(3);
+
+/// What a socket that hears nothing of a prompt the server runs most likely means.
+const DEAF_SOCKET: &str = "the server runs our prompt but this socket hears nothing of it (is another client using the same --client-id?); following it through /queue and /history";
 
 pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
     let Stamped { at, event } = stamped;
@@ -45,7 +51,9 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
             reason,
             maybe_sent: true,
         } => {
-            // No answer, but the prompt may be queued under our id: ask the queue.
+            // No answer, but the prompt may be queued under our id: ask the queue. This
+            // warning is all the answer there is.
+            app.release_held();
             app.report(
                 at,
                 Report::Warning {
@@ -90,6 +98,7 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
                     prompt_id: submitted.prompt_id,
                     number: submitted.number,
                     node_errors: submitted.node_errors,
+                    seeds: app.config.seeds.clone(),
                 },
             );
             for notice in notices {
@@ -116,19 +125,45 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
             let position = snapshot.position(&app.job.prompt_id);
             let was = app.job.queue_position;
             app.job.queue_position = position;
+            // The queue's answer can overtake the socket's messages; after a few quiet
+            // seconds on the socket it cannot, and it is believed over the socket.
+            let quiet = app
+                .job
+                .last_heard
+                .or(app.job.submitted_at)
+                .is_none_or(|t| at.saturating_duration_since(t) >= QUIET_TRUST);
             if snapshot.running.contains(&app.job.prompt_id) {
                 // It started before the delete took: stop it where it runs (targeted).
                 interrupt_if_cancelled(app, &mut effects);
+                if app.job.phase == Phase::Queued && quiet && !app.deaf_warned {
+                    // The server runs it, yet our socket heard nothing of the start.
+                    app.deaf_warned = true;
+                    app.report(
+                        at,
+                        Report::Warning {
+                            message: DEAF_SOCKET.into(),
+                        },
+                    );
+                }
             }
             if position.is_none()
                 && !app.job.is_finished()
                 && matches!(app.job.phase, Phase::Queued | Phase::Running)
             {
                 // Not queued, not running: finished while we looked away, deleted, or lost.
-                // The queue answer can overtake the socket's messages of a run that just
-                // ended, so outside a resync only a second miss in a row counts.
+                // Outside a resync, a socket that spoke just now is trusted over one
+                // answer: only a second miss in a row, or a quiet socket, counts.
                 app.absent_polls += 1;
-                let sure = app.resyncing || app.user_cancelled() || app.absent_polls >= 2;
+                let sure = app.resyncing || app.user_cancelled() || app.absent_polls >= 2 || quiet;
+                if sure && !app.deaf_warned && app.job.phase == Phase::Running && quiet {
+                    app.deaf_warned = true;
+                    app.report(
+                        at,
+                        Report::Warning {
+                            message: DEAF_SOCKET.into(),
+                        },
+                    );
+                }
                 if sure && app.history != HistoryFetch::Requested {
                     app.history = HistoryFetch::Requested;
                     app.resyncing = true;
@@ -161,7 +196,10 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
             path,
             bytes,
         } => {
-            app.downloads_in_flight = app.downloads_in_flight.saturating_sub(1);
+            if !settle_download(app, &file) {
+                // Already given up on when the app left.
+                return effects;
+            }
             app.report(
                 at,
                 Report::Output {
@@ -179,7 +217,9 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
             });
         }
         Event::SaveFailed { node, file, reason } => {
-            app.downloads_in_flight = app.downloads_in_flight.saturating_sub(1);
+            if !settle_download(app, &file) {
+                return effects;
+            }
             app.report(
                 at,
                 Report::OutputFailed {
@@ -202,23 +242,34 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
         Event::Key(key) => on_key(app, key, at, &mut effects),
         Event::Resize => {}
         Event::Tick => on_tick(app, at, &mut effects),
-        Event::Signal(Signal::Interrupt) => {
+        // SIGTERM (`timeout`, a service manager) cancels like Ctrl-C, so that nothing is
+        // left running unwatched; a second one leaves at once.
+        Event::Signal(signal @ (Signal::Interrupt | Signal::Terminate)) => {
             if app.user_cancelled() || app.job.is_finished() {
-                // A second Ctrl-C: leave at once.
-                app.exit_requested = Some(crate::exit::CANCELLED);
-                effects.push(Effect::Exit(crate::exit::CANCELLED));
+                leave(
+                    app,
+                    at,
+                    &mut effects,
+                    "left before the cancel was confirmed",
+                );
             } else {
+                if signal == Signal::Terminate {
+                    // Asked to stop: the view, too, goes once the cancel lands.
+                    app.quit_when_settled = true;
+                }
                 request_cancel(app, at, &mut effects);
             }
         }
-        Event::Signal(Signal::Terminate | Signal::Hangup) => {
-            // The run goes on on the server; only this client leaves.
-            app.exit_requested = Some(crate::exit::CANCELLED);
-            effects.push(Effect::Exit(crate::exit::CANCELLED));
+        Event::Signal(Signal::Hangup) => {
+            // A dropped SSH session is no wish to cancel: the prompt goes on.
+            leave(app, at, &mut effects, "the terminal hung up");
         }
     }
     if app.timed_out && app.job.outcome() == Some(Outcome::Interrupted) {
         app.job.reclassify(Outcome::Timeout);
+    }
+    if app.job.is_finished() || effects.iter().any(|e| matches!(e, Effect::Exit(_))) {
+        app.release_held();
     }
     if (!app.config.interactive || app.quit_when_settled)
         && app.is_settled()
@@ -383,7 +434,7 @@ fn request_save(
         return;
     }
     if app.config.download {
-        app.downloads_in_flight += 1;
+        app.in_flight.push((node.clone(), file.clone()));
         effects.push(save(node, file));
     } else {
         app.report(
@@ -401,7 +452,11 @@ fn request_save(
 /// The run ended by the server's word: fetch the history so that nothing announced
 /// only there (cached runs, lost `executed` frames) goes unsaved.
 fn on_finished(app: &mut App, outcome: Outcome, effects: &mut Vec<Effect>) {
-    app.ui.popup = app.ui.popup.filter(|p| *p == Popup::Help);
+    // A pending quit question stays: whatever the answer, it now means "quit".
+    app.ui.popup = app
+        .ui
+        .popup
+        .filter(|p| matches!(p, Popup::Help | Popup::ConfirmQuit));
     let wants_history = matches!(
         outcome,
         Outcome::Success | Outcome::Error | Outcome::Interrupted
@@ -441,6 +496,8 @@ fn on_history(app: &mut App, entry: Option<HistoryEntry>, at: Instant, effects: 
                 }
                 // Already fetched: `finish` must not ask again.
                 app.history = HistoryFetch::Done;
+                let produced: Vec<_> = entry.outputs.iter().map(|(n, _)| n.clone()).collect();
+                app.job.absorb_history(&produced, &entry.cached, at);
                 let _ = app.job.finish(outcome, at);
             }
             for (node, file) in entry.files() {
@@ -494,14 +551,26 @@ fn on_tick(app: &mut App, at: Instant, effects: &mut Vec<Effect>) {
     }
     if let Cancel::Sent { at: sent } = app.cancel
         && at.saturating_duration_since(sent) >= CANCEL_GRACE
+        && app.detached.is_none()
     {
-        app.report(
-            at,
-            Report::Warning {
-                message: "no confirmation of the cancel from the server; leaving".into(),
-            },
-        );
-        finish(app, Outcome::Interrupted, at, effects);
+        // A cancel the server never confirmed: the prompt may still run. Leave saying so
+        // (a person watching the view may rather wait, and is only told).
+        if !app.config.interactive || app.quit_when_settled || app.timed_out {
+            let why = if app.timed_out {
+                "timed out, and the server did not confirm the cancel"
+            } else {
+                "the server did not confirm the cancel"
+            };
+            leave(app, at, effects, why);
+        } else if !app.grace_warned {
+            app.grace_warned = true;
+            app.report(
+                at,
+                Report::Warning {
+                    message: "no confirmation of the cancel from the server yet".into(),
+                },
+            );
+        }
         return;
     }
     if let Some((_, since)) = app.job.awaiting_end()
@@ -601,10 +670,14 @@ fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Effect>) {
         }
         Some(Popup::ConfirmQuit) => {
             match keymap::answer_for(keymap::CONFIRM_QUIT, key) {
+                Some(Answer::LeaveRunning | Answer::CancelRun) if app.job.is_finished() => {
+                    // The run ended while the question was open: both answers mean quit.
+                    app.ui.popup = None;
+                    quit_when_settled(app, effects);
+                }
                 Some(Answer::LeaveRunning) => {
                     app.ui.popup = None;
-                    app.exit_requested = Some(crate::exit::SUCCESS);
-                    effects.push(Effect::Exit(crate::exit::SUCCESS));
+                    leave(app, at, effects, "left running at the user's request");
                 }
                 Some(Answer::CancelRun) => {
                     app.ui.popup = None;
@@ -631,20 +704,23 @@ fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Effect>) {
         Action::Cancel => {
             if app.job.is_finished() {
                 if key == Key::Ctrl('c') {
-                    quit(app, effects);
+                    quit(app, at, effects);
                 }
             } else if !app.user_cancelled() {
                 app.ui.popup = Some(Popup::ConfirmCancel);
             }
         }
         Action::Quit => {
-            if app.job.is_finished() && app.downloads_in_flight > 0 && !app.quit_when_settled {
+            if app.job.is_finished() && !app.in_flight.is_empty() && !app.quit_when_settled {
                 // Files are being written: leave when they are (a second `q`: now).
                 app.quit_when_settled = true;
             } else if app.job.is_finished()
                 || app.user_cancelled() && app.job.phase == Phase::Connecting
             {
-                quit(app, effects);
+                quit(app, at, effects);
+            } else if app.user_cancelled() {
+                // The cancel is on its way already: quit once it is confirmed.
+                quit_when_settled(app, effects);
             } else {
                 app.ui.popup = Some(Popup::ConfirmQuit);
             }
@@ -662,8 +738,73 @@ fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Effect>) {
     }
 }
 
-fn quit(app: &mut App, effects: &mut Vec<Effect>) {
+fn quit(app: &mut App, at: Instant, effects: &mut Vec<Effect>) {
+    abandon_downloads(app, at);
     effects.push(Effect::Exit(app.exit_code()));
+}
+
+/// Leaves once the run has settled (at once when it has).
+fn quit_when_settled(app: &mut App, effects: &mut Vec<Effect>) {
+    app.quit_when_settled = true;
+    if app.is_settled() {
+        effects.push(Effect::Exit(app.exit_code()));
+    }
+}
+
+/// Leaves now. A prompt that has not ended is left running on the server and the run
+/// ends as `detached`, saying so and naming the prompt; outputs still being written are
+/// reported as not saved.
+fn leave(app: &mut App, at: Instant, effects: &mut Vec<Effect>, why: &str) {
+    if !app.job.is_finished() {
+        if app.job.phase == Phase::Connecting {
+            // Nothing was sent: nothing can be running.
+            app.cancel = Cancel::Sent { at };
+            finish(app, Outcome::Interrupted, at, effects);
+        } else {
+            let message = format!(
+                "{why}: prompt {} may still be running on the server",
+                app.job.prompt_id
+            );
+            app.report(
+                at,
+                Report::Warning {
+                    message: message.clone(),
+                },
+            );
+            app.fatal = Some(message.clone());
+            app.detached = Some(message);
+        }
+    }
+    abandon_downloads(app, at);
+    effects.push(Effect::Exit(app.exit_code()));
+}
+
+/// Every output still being written is reported as not saved (its partial file is
+/// removed on the way out).
+fn abandon_downloads(app: &mut App, at: Instant) {
+    for (node, file) in std::mem::take(&mut app.in_flight) {
+        let reason = "not saved: comfy-tui left before the file was written".to_owned();
+        app.report(
+            at,
+            Report::OutputFailed {
+                node,
+                file: file.clone(),
+                reason: reason.clone(),
+            },
+        );
+        app.failed_saves.push((file, reason));
+    }
+}
+
+/// A download ended; false when it was already given up on.
+fn settle_download(app: &mut App, file: &crate::comfy::FileRef) -> bool {
+    match app.in_flight.iter().position(|(_, f)| f == file) {
+        Some(index) => {
+            app.in_flight.remove(index);
+            true
+        }
+        None => false,
+    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,29 @@ impl ServerUrl {
         Ok(Self { base })
     }
 
+    /// Removes `user:password@` from the URL and returns them as a Basic `Authorization`
+    /// value, so that they go on every request and the WebSocket upgrade alike, and the
+    /// URL that is shown or logged carries no secret.
+    pub fn take_credentials(&mut self) -> Option<reqwest::header::HeaderValue> {
+        use base64::Engine;
+        if self.base.username().is_empty() && self.base.password().is_none() {
+            return None;
+        }
+        let decode = |text: &str| {
+            percent_encoding::percent_decode_str(text)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        let user = decode(self.base.username());
+        let password = decode(self.base.password().unwrap_or_default());
+        let _ = self.base.set_username("");
+        let _ = self.base.set_password(None);
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        let mut value = reqwest::header::HeaderValue::from_str(&format!("Basic {token}")).ok()?;
+        value.set_sensitive(true);
+        Some(value)
+    }
+
     /// The URL as given, normalised (for display).
     pub fn as_str(&self) -> &str {
         self.base.as_str()
@@ -98,6 +121,23 @@ mod tests {
             assert_eq!(url.route("prompt").as_str(), prompt);
             assert_eq!(url.websocket(&ClientId::from("abc")).as_str(), ws);
         }
+    }
+
+    #[test]
+    fn credentials_leave_the_url_as_basic_auth() {
+        let mut server = ServerUrl::parse("http://al%40x:p%3Aw@127.0.0.1:8188/").expect("url");
+        let header = server.take_credentials().expect("credentials");
+        assert_eq!(server.as_str(), "http://127.0.0.1:8188/");
+        assert!(
+            !server
+                .websocket(&ClientId::from("c"))
+                .as_str()
+                .contains('@')
+        );
+        // base64("al@x:p:w")
+        assert_eq!(header.to_str().expect("ascii"), "Basic YWxAeDpwOnc=");
+        assert!(header.is_sensitive());
+        assert!(server.take_credentials().is_none());
     }
 
     #[test]

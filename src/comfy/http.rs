@@ -83,6 +83,8 @@ pub struct Rejection {
     pub message: String,
     pub details: String,
     pub node_errors: Vec<NodeError>,
+    /// The HTTP status the refusal came with (400 for validation errors).
+    pub http_status: u16,
 }
 
 impl std::fmt::Display for Rejection {
@@ -136,6 +138,7 @@ impl Rejection {
             message,
             details,
             node_errors: parse_node_errors(body.get("node_errors")),
+            http_status: 400,
         }
     }
 }
@@ -182,6 +185,8 @@ pub struct HistoryEntry {
     pub last_message: Option<String>,
     /// The recorded `execution_error`, for a run that failed while we were away.
     pub error: Option<super::messages::ExecutionError>,
+    /// Nodes the recorded `execution_cached` message named.
+    pub cached: Vec<NodeId>,
 }
 
 impl HistoryEntry {
@@ -229,6 +234,17 @@ impl HistoryEntry {
                 })
                 .and_then(|m| m.get(1))
                 .and_then(|data| serde_json::from_value(data.clone()).ok()),
+            cached: status
+                .get("messages")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|m| m.get(0).and_then(Value::as_str) == Some("execution_cached"))
+                .filter_map(|m| m.get(1)?.get("nodes")?.as_array())
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(NodeId::from)
+                .collect(),
         }
     }
 
@@ -405,13 +421,37 @@ impl ComfyClient {
     /// `POST /prompt`. A 400 becomes [`HttpError::Rejected`] with every node error.
     pub async fn submit(&self, request: &SubmitRequest<'_>) -> Result<Submitted, HttpError> {
         let response = self.post_json("prompt", &request.body()).await?;
-        if response.status() == StatusCode::BAD_REQUEST {
+        let status = response.status();
+        // Any refusal (400 with node errors, 413 for a body over the server's limit, 403
+        // from a proxy...) means the prompt was not queued: a rejection, not a lost server.
+        if status.is_client_error() {
             let text = response.text().await.map_err(|e| self.unreachable(e))?;
             let body: Value = super::lenient::from_str(&text).unwrap_or(Value::Null);
             let mut rejection = Rejection::from_body(&body);
-            if body.is_null() {
-                rejection.message = body_suffix(&text).trim_start_matches(": ").to_owned();
+            if status != StatusCode::BAD_REQUEST || body.is_null() {
+                let reason = if body.is_null() {
+                    body_suffix(&text).trim_start_matches(": ").to_owned()
+                } else {
+                    rejection.message.clone()
+                };
+                let label = format!(
+                    "HTTP {} {}",
+                    status.as_u16(),
+                    status.canonical_reason().unwrap_or("")
+                );
+                rejection.message = if reason.is_empty() {
+                    format!("the server refused the prompt ({})", label.trim_end())
+                } else {
+                    format!(
+                        "the server refused the prompt ({}): {reason}",
+                        label.trim_end()
+                    )
+                };
+                if rejection.kind.is_empty() {
+                    rejection.kind = format!("http_{}", status.as_u16());
+                }
             }
+            rejection.http_status = status.as_u16();
             return Err(HttpError::Rejected(rejection));
         }
         let body = self.json("prompt", response).await?;

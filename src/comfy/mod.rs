@@ -1,6 +1,7 @@
 //! The ComfyUI protocol: identifiers, messages, binary frames, routes and the socket.
 //! Section numbers in the docs refer to the protocol reference (`ARCHITECTURE.md`).
 
+pub mod diagnose;
 pub mod endpoints;
 pub mod error;
 pub mod http;

@@ -278,6 +278,53 @@ impl Workflow {
         }
         count
     }
+
+    /// The nodes this one takes links from, once each, in input order.
+    pub fn sources(&self, id: &str) -> Vec<NodeId> {
+        let mut sources: Vec<NodeId> = Vec::new();
+        for source in self
+            .inputs(id)
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, v)| link_source(v))
+        {
+            if self.nodes.contains_key(source) && !sources.iter().any(|s| s.as_str() == source) {
+                sources.push(NodeId::from(source));
+            }
+        }
+        sources
+    }
+
+    /// Every literal `seed` / `noise_seed` input, in file order: what a run will use, so
+    /// that a good picture can be made again.
+    pub fn seeds(&self) -> Vec<Seed> {
+        let mut seeds = Vec::new();
+        for (id, node) in &self.nodes {
+            let Some(inputs) = node.get("inputs").and_then(Value::as_object) else {
+                continue;
+            };
+            for (name, value) in inputs {
+                if matches!(name.as_str(), "seed" | "noise_seed")
+                    && let Some(number) = value.as_number()
+                {
+                    seeds.push(Seed {
+                        node: NodeId::from(id.as_str()),
+                        input: name.clone(),
+                        value: number.clone(),
+                    });
+                }
+            }
+        }
+        seeds
+    }
+}
+
+/// One seed input of the graph and its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seed {
+    pub node: NodeId,
+    pub input: String,
+    pub value: serde_json::Number,
 }
 
 fn join_ids(ids: &[&String]) -> String {
@@ -349,6 +396,13 @@ mod tests {
         let mut w = wf(GRAPH).expect("valid");
         assert_eq!(w.apply_seed(|| 99), 1);
         assert_eq!(w.nodes()["3"]["inputs"]["seed"], 99);
+        let seeds = w.seeds();
+        assert_eq!(seeds.len(), 1);
+        assert_eq!(
+            (seeds[0].node.as_str(), seeds[0].input.as_str()),
+            ("3", "seed")
+        );
+        assert_eq!(seeds[0].value.as_u64(), Some(99));
     }
 
     #[test]

@@ -164,11 +164,13 @@ impl Job {
             .execution_order()
             .into_iter()
             .map(|id| {
-                NodeRun::new(
+                let mut node = NodeRun::new(
                     id.clone(),
                     workflow.class_type(id.as_str()).unwrap_or_default(),
                     workflow.title(id.as_str()),
-                )
+                );
+                node.sources = workflow.sources(id.as_str());
+                node
             })
             .collect();
         let index = nodes
@@ -260,6 +262,35 @@ impl Job {
             .iter()
             .filter_map(|message| self.apply(message, at))
             .collect()
+    }
+
+    /// What the server's history says ran, for a run whose socket missed it (a drop, or
+    /// another client on our id): nodes with outputs and everything they were made from
+    /// ran, cached nodes came from the cache. So no node that made an output is ever
+    /// called skipped.
+    pub fn absorb_history(&mut self, produced: &[NodeId], cached: &[NodeId], at: Instant) {
+        for id in cached {
+            if let Some(node) = self.index.get(id).map(|&i| &mut self.nodes[i])
+                && node.state == NodeState::Pending
+            {
+                node.state = NodeState::Cached;
+            }
+        }
+        let mut ran: Vec<NodeId> = produced.to_vec();
+        let mut seen: std::collections::HashSet<NodeId> = std::collections::HashSet::new();
+        while let Some(id) = ran.pop() {
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            let Some(&i) = self.index.get(&id) else {
+                continue;
+            };
+            let node = &mut self.nodes[i];
+            if matches!(node.state, NodeState::Pending | NodeState::Running) {
+                node.end(NodeState::Done, at);
+            }
+            ran.extend(node.sources.iter().cloned());
+        }
     }
 
     /// Ends the run for a reason the server did not send (rejected, lost, timeout).

@@ -42,6 +42,8 @@ pub struct NodeRun {
     /// The node's own progress (from `progress` / `progress_state`).
     pub value: f64,
     pub max: f64,
+    /// The nodes whose outputs this one takes (its links).
+    pub sources: Vec<NodeId>,
 }
 
 impl NodeRun {
@@ -55,6 +57,7 @@ impl NodeRun {
             finished: None,
             value: 0.0,
             max: 0.0,
+            sources: Vec::new(),
         }
     }
 

@@ -34,6 +34,9 @@ pub struct SimArgs {
     /// Fault: delay every HTTP response by this many milliseconds.
     #[arg(long, value_name = "MS")]
     pub http_delay_ms: Option<u64>,
+    /// Refuse request bodies over this many bytes with 413 (ComfyUI's default: 100 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_body_bytes: Option<u64>,
     /// Fault: accept connections but never answer.
     #[arg(long)]
     pub stop_answering: bool,
@@ -75,6 +78,7 @@ impl SimArgs {
                 fail_node,
                 drop_ws_after_frames: self.drop_ws_after,
                 http_delay: self.http_delay_ms.map(Duration::from_millis),
+                max_body_bytes: self.max_body_bytes,
                 stop_answering: self.stop_answering,
                 view_bytes_per_sec: self.view_bytes_per_sec,
                 view_truncate_at: self.view_truncate_at,

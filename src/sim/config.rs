@@ -70,6 +70,9 @@ pub struct Faults {
     /// it has been sent this many frames (counting the initial `status`). One-shot: the
     /// knob clears itself when it fires, so the client's reconnect is not dropped again.
     pub drop_ws_after_frames: Option<u64>,
+    /// Refuse request bodies larger than this with 413, as aiohttp does past
+    /// `client_max_size` (ComfyUI's default is 100 MiB).
+    pub max_body_bytes: Option<u64>,
     /// Delay every HTTP response (not the WebSocket upgrade) by this much.
     pub http_delay: Option<Duration>,
     /// Accept TCP connections and read requests but never answer them, and send no

@@ -152,6 +152,22 @@ async fn faults_layer(State(core): State<Arc<Core>>, req: Request, next: Next) -
             _ = core.shutting_down() => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
         }
     }
+    if let Some(limit) = core.faults.get().max_body_bytes {
+        let size = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        if size > limit {
+            // aiohttp's answer to a body over `client_max_size`.
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("Maximum request body size {limit} exceeded, actual body size {size}"),
+            )
+                .into_response();
+        }
+    }
     let is_ws = req.uri().path().ends_with("/ws");
     if let Some(delay) = core.faults.get().http_delay.filter(|_| !is_ws) {
         tokio::select! {

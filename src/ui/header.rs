@@ -26,14 +26,26 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
         Span::raw("  "),
     ];
     let clock = Span::styled(format::clock(elapsed(app)), theme::title());
+    // The seed in use, so that a good picture can be made again.
+    let seed = match app.config.seeds.as_slice() {
+        [] => None,
+        [one] => Some(format!("seed {}  ", one.value)),
+        many => Some(format!("{} seeds  ", many.len())),
+    }
+    .map(|text| Span::styled(text, theme::label()));
 
     let width = usize::from(area.width);
     let mut show_name = true;
     let mut show_prompt = true;
     let mut show_server = true;
+    let mut show_seed = seed.is_some();
     let sep_width = 3;
-    let fits = |name: bool, prompt: bool, server: bool| {
+    let seed_width = seed.as_ref().map_or(0, |s| s.width());
+    let fits = |name: bool, prompt: bool, server: bool, seed: bool| {
         let mut total = phase.width() + sep_width + connection.width() + clock.width() + 1;
+        if seed {
+            total += seed_width;
+        }
         total += queue.as_ref().map_or(0, |q| q.width() + sep_width);
         if name {
             total += 9 + sep_width;
@@ -46,13 +58,16 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
         }
         total <= width
     };
-    if !fits(show_name, show_prompt, show_server) {
+    if !fits(show_name, show_prompt, show_server, show_seed) {
+        show_seed = false;
+    }
+    if !fits(show_name, show_prompt, show_server, show_seed) {
         show_name = false;
     }
-    if !fits(show_name, show_prompt, show_server) {
+    if !fits(show_name, show_prompt, show_server, show_seed) {
         show_prompt = false;
     }
-    if !fits(show_name, show_prompt, show_server) {
+    if !fits(show_name, show_prompt, show_server, show_seed) {
         show_server = false;
     }
 
@@ -75,7 +90,13 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
         left.push(sep());
         left.push(queue);
     }
-    let mut right = if show_prompt { prompt } else { Vec::new() };
+    let mut right = Vec::new();
+    if let Some(seed) = seed.filter(|_| show_seed) {
+        right.push(seed);
+    }
+    if show_prompt {
+        right.extend(prompt);
+    }
     right.push(clock);
     let right_width: usize = right.iter().map(|s| s.width()).sum();
     let [left_area, right_area] =

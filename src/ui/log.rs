@@ -13,6 +13,20 @@ use ratatui::widgets::{Block, Paragraph};
 
 /// One report in words, nodes named from the job's graph (not yet sanitized: callers
 /// sanitize at the edge).
+/// `seed 42` for one seed, `seeds 3: 42, 6: 7` for several (node ids name them).
+pub fn seed_list(seeds: &[crate::comfy::workflow::Seed]) -> String {
+    match seeds {
+        [one] => format!("seed {}", one.value),
+        many => format!(
+            "seeds {}",
+            many.iter()
+                .map(|s| format!("{}: {}", s.node, s.value))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 pub fn describe(report: &Report, job: &Job) -> String {
     let node = |id: &NodeId| match job.node(id) {
         Some(n) => format!("{} ({id})", n.name()),
@@ -23,10 +37,14 @@ pub fn describe(report: &Report, job: &Job) -> String {
             prompt_id,
             number,
             node_errors,
+            seeds,
         } => {
             let mut text = format!("submitted {prompt_id} (#{})", super::format::count(*number));
             if !node_errors.is_empty() {
                 text.push_str(&format!(", {} node errors", node_errors.len()));
+            }
+            if !seeds.is_empty() {
+                text.push_str(&format!(", {}", seed_list(seeds)));
             }
             text
         }
@@ -68,7 +86,7 @@ pub fn describe(report: &Report, job: &Job) -> String {
             ..
         } => format!(
             "saved {} ({})",
-            path.display(),
+            crate::path_text::display(path),
             super::format::bytes(bytes.unwrap_or(0))
         ),
         Report::Output { file, .. } => format!("output {}", file.filename),

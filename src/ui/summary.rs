@@ -13,6 +13,10 @@ pub fn summary(app: &App) -> String {
     let job = &app.job;
     let mut out = String::new();
     let state = match job.outcome() {
+        _ if app.detached.is_some() => format!("detached while {}", header::phase_label(app)),
+        Some(crate::job::Outcome::Success) if !app.failed_saves.is_empty() => {
+            "finished, but not every output was saved".to_owned()
+        }
         Some(outcome) => header::outcome_label(outcome).to_owned(),
         None => format!("left while {}", header::phase_label(app)),
     };
@@ -26,6 +30,13 @@ pub fn summary(app: &App) -> String {
     }
     let _ = writeln!(out, " (prompt {})", sanitize(job.prompt_id.as_str()));
 
+    if !app.config.seeds.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {}",
+            sanitize(&super::log::seed_list(&app.config.seeds))
+        );
+    }
     let (done, total) = job.graph_counts();
     let cached = job.cached_count();
     if total > 0 {
@@ -71,7 +82,7 @@ pub fn summary(app: &App) -> String {
         let _ = writeln!(
             out,
             "  saved {} ({})",
-            sanitize(&saved.path.to_string_lossy()),
+            crate::path_text::display(&saved.path),
             format::bytes(saved.bytes)
         );
     }

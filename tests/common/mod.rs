@@ -1,3 +1,4 @@
+pub mod binary;
 pub mod run;
 pub mod sim;
 pub mod transcript;

@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use super::sim::within;
-use comfy_tui::cli::{FaceArgs, RunArgs};
+use clap::Parser;
+use comfy_tui::cli::{Cli, Command, RunArgs};
 use comfy_tui::headless::Format;
 use comfy_tui::launch::{self, Face, Prepared};
 use serde_json::{Value, json};
@@ -56,23 +57,26 @@ impl Run {
     }
 }
 
+/// The arguments of `comfy-tui run WORKFLOW --server S --out O` in `format`, parsed as
+/// the binary parses them (so every other option has its default).
 pub fn args(workflow: &Path, server: &str, out: &Path, format: Format) -> RunArgs {
-    RunArgs {
-        workflow: workflow.to_owned(),
-        server: server.to_owned(),
-        out: out.to_owned(),
-        sets: Vec::new(),
-        seed: None,
-        timeout: None,
-        no_download: false,
-        client_id: None,
-        headers: Vec::new(),
-        preview_method: None,
-        face: FaceArgs {
-            json: format == Format::Json,
-            plain: format == Format::Plain,
-            no_notify: true,
-        },
+    let mut argv: Vec<std::ffi::OsString> = vec![
+        "comfy-tui".into(),
+        "run".into(),
+        workflow.into(),
+        "--server".into(),
+        server.into(),
+        "--out".into(),
+        out.into(),
+        "--no-notify".into(),
+    ];
+    argv.push(match format {
+        Format::Json => "--json".into(),
+        Format::Plain => "--plain".into(),
+    });
+    match Cli::try_parse_from(argv).expect("valid arguments").command {
+        Command::Run(args) => args,
+        _ => unreachable!("a run command"),
     }
 }
 

@@ -46,6 +46,7 @@ impl Scene {
             download: true,
             timeout: None,
             interactive: true,
+            seeds: Vec::new(),
         };
         let app = App::new(Job::new(&workflow, PromptId::from(PROMPT)), config, t0);
         Self {
@@ -173,6 +174,7 @@ impl Scene {
             completed: true,
             last_message: Some(last.into()),
             error: None,
+            cached: vec![],
         })));
         self
     }

@@ -22,6 +22,7 @@ fn app(interactive: bool) -> (App, Instant) {
         download: true,
         timeout: None,
         interactive,
+        seeds: Vec::new(),
     };
     (
         App::new(Job::new(&workflow, PromptId::from(PROMPT)), config, t0),
@@ -117,7 +118,9 @@ fn q_while_running_asks_and_can_leave_the_run_going() {
     assert!(send(&mut app, t0, Event::Key(Key::Char('q'))).is_empty());
     assert_eq!(app.ui.popup, Some(Popup::ConfirmQuit));
     let effects = send(&mut app, t0, Event::Key(Key::Char('l')));
-    assert_eq!(effects, vec![Effect::Exit(0)]);
+    assert_eq!(effects, vec![Effect::Exit(crate::exit::DETACHED)]);
+    assert_eq!(app.status(), "detached");
+    assert!(app.fatal.as_deref().is_some_and(|f| f.contains(PROMPT)));
 }
 
 #[test]
@@ -195,6 +198,7 @@ fn a_headless_run_exits_once_everything_is_saved() {
         completed: true,
         last_message: Some("execution_success".into()),
         error: None,
+        cached: vec![],
     };
     let effects = send(&mut app, t0, Event::History(Some(entry)));
     assert!(
@@ -225,7 +229,165 @@ fn headless_ctrl_c_cancels_then_a_second_one_leaves() {
     let effects = send(&mut app, t0, Event::Signal(Signal::Interrupt));
     assert_eq!(effects, vec![Effect::Interrupt(PromptId::from(PROMPT))]);
     let effects = send(&mut app, t0, Event::Signal(Signal::Interrupt));
+    // The cancel was never confirmed: the prompt may still run, and the run says so.
+    assert_eq!(effects, vec![Effect::Exit(crate::exit::DETACHED)]);
+    assert_eq!(app.status(), "detached");
+}
+
+#[test]
+fn headless_sigterm_cancels_like_ctrl_c() {
+    let (mut app, t0) = app(false);
+    running(&mut app, t0);
+    let effects = send(&mut app, t0, Event::Signal(Signal::Terminate));
+    assert_eq!(effects, vec![Effect::Interrupt(PromptId::from(PROMPT))]);
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"execution_interrupted","data":{"prompt_id":"PID","node_id":"1","node_type":"KSampler","executed":[],"timestamp":1}}"#,
+    );
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"executing","data":{"node":null,"prompt_id":"PID"}}"#,
+    );
+    let effects = send(&mut app, t0, Event::History(None));
     assert_eq!(effects, vec![Effect::Exit(crate::exit::CANCELLED)]);
+    assert_eq!(app.status(), "interrupted");
+}
+
+#[test]
+fn a_hangup_detaches_and_leaves_the_prompt_running() {
+    for interactive in [false, true] {
+        let (mut app, t0) = app(interactive);
+        running(&mut app, t0);
+        let effects = send(&mut app, t0, Event::Signal(Signal::Hangup));
+        assert_eq!(effects, vec![Effect::Exit(crate::exit::DETACHED)]);
+        assert_eq!(app.status(), "detached");
+    }
+}
+
+#[test]
+fn cancel_then_quit_while_the_cancel_is_on_its_way_quits_when_it_lands() {
+    let (mut app, t0) = app(true);
+    running(&mut app, t0);
+    send(&mut app, t0, Event::Key(Key::Char('c')));
+    send(&mut app, t0, Event::Key(Key::Char('y')));
+    // `q` now needs no question: the cancel is already on its way.
+    assert!(send(&mut app, t0, Event::Key(Key::Char('q'))).is_empty());
+    assert_eq!(app.ui.popup, None);
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"execution_interrupted","data":{"prompt_id":"PID","node_id":"1","node_type":"KSampler","executed":[],"timestamp":1}}"#,
+    );
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"executing","data":{"node":null,"prompt_id":"PID"}}"#,
+    );
+    let effects = send(&mut app, t0, Event::History(None));
+    assert_eq!(effects, vec![Effect::Exit(crate::exit::CANCELLED)]);
+}
+
+#[test]
+fn a_quit_question_answered_after_the_run_ended_still_quits() {
+    let (mut app, t0) = app(true);
+    running(&mut app, t0);
+    send(&mut app, t0, Event::Key(Key::Char('q')));
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"execution_success","data":{"prompt_id":"PID","timestamp":1}}"#,
+    );
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"executing","data":{"node":null,"prompt_id":"PID"}}"#,
+    );
+    assert_eq!(app.ui.popup, Some(Popup::ConfirmQuit));
+    send(&mut app, t0, Event::History(None));
+    let effects = send(&mut app, t0, Event::Key(Key::Char('c')));
+    assert_eq!(effects, vec![Effect::Exit(crate::exit::SUCCESS)]);
+}
+
+#[test]
+fn leaving_during_a_download_reports_the_file_as_not_saved() {
+    let (mut app, t0) = app(false);
+    running(&mut app, t0);
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"executed","data":{"node":"2","prompt_id":"PID","output":{"images":[{"filename":"a.png","subfolder":"","type":"output"}]}}}"#,
+    );
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"execution_success","data":{"prompt_id":"PID","timestamp":1}}"#,
+    );
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"executing","data":{"node":null,"prompt_id":"PID"}}"#,
+    );
+    app.take_reports();
+    // Ctrl-C while the file is still being written: leave now, and say it is not saved.
+    let effects = send(&mut app, t0, Event::Signal(Signal::Interrupt));
+    assert_eq!(effects, vec![Effect::Exit(crate::exit::EXECUTION_ERROR)]);
+    assert_eq!(app.status(), "incomplete");
+    assert_eq!(app.failed_saves.len(), 1);
+    let reports = app.take_reports();
+    assert!(
+        reports.iter().any(
+            |l| matches!(&l.report, Report::OutputFailed { file, .. } if file.filename == "a.png")
+        ),
+        "{reports:?}"
+    );
+    // A late answer from the download changes nothing.
+    let file = app.failed_saves[0].0.clone();
+    send(
+        &mut app,
+        t0,
+        Event::Saved {
+            node: crate::comfy::NodeId::from("2"),
+            file,
+            path: "x.png".into(),
+            bytes: 1,
+        },
+    );
+    assert!(app.saved.is_empty());
+}
+
+#[test]
+fn the_submission_answer_comes_before_what_the_socket_heard() {
+    let (mut app, t0) = app(false);
+    send(&mut app, t0, Event::Connected { reconnect: false });
+    // The socket hears of our prompt before the POST answers.
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"execution_start","data":{"prompt_id":"PID"}}"#,
+    );
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"executing","data":{"node":"1","prompt_id":"PID"}}"#,
+    );
+    assert!(app.take_reports().is_empty());
+    send(
+        &mut app,
+        t0,
+        Event::Submitted(Submitted {
+            prompt_id: PromptId::from(PROMPT),
+            number: 1.0,
+            node_errors: vec![],
+        }),
+    );
+    let reports = app.take_reports();
+    assert!(
+        matches!(reports[0].report, Report::Submitted { .. }),
+        "{reports:?}"
+    );
+    assert!(reports.len() >= 3, "{reports:?}");
 }
 
 #[test]
@@ -235,10 +397,9 @@ fn an_unconfirmed_cancel_gives_up_after_the_grace_period() {
     send(&mut app, t0, Event::Signal(Signal::Interrupt));
     assert!(send(&mut app, t0 + Duration::from_secs(1), Event::Tick).is_empty());
     let effects = send(&mut app, t0 + Duration::from_secs(6), Event::Tick);
-    // Outputs saved before the interrupt are still fetched.
-    assert_eq!(effects, vec![Effect::FetchHistory(PromptId::from(PROMPT))]);
-    let effects = send(&mut app, t0 + Duration::from_secs(6), Event::History(None));
-    assert_eq!(effects, vec![Effect::Exit(crate::exit::CANCELLED)]);
+    // No confirmation: leave, saying the prompt may still be running.
+    assert_eq!(effects, vec![Effect::Exit(crate::exit::DETACHED)]);
+    assert_eq!(app.status(), "detached");
 }
 
 #[test]
@@ -326,23 +487,55 @@ fn a_cancelled_queued_prompt_that_starts_anyway_is_interrupted() {
 fn a_quiet_running_prompt_is_looked_up_in_the_queue() {
     let (mut app, t0) = app(false);
     running(&mut app, t0);
-    assert!(send(&mut app, t0 + Duration::from_secs(5), Event::Tick).is_empty());
-    let effects = send(&mut app, t0 + Duration::from_secs(11), Event::Tick);
+    assert!(send(&mut app, t0 + Duration::from_secs(2), Event::Tick).is_empty());
+    let effects = send(&mut app, t0 + Duration::from_secs(3), Event::Tick);
     assert_eq!(effects, vec![Effect::PollQueue]);
-    // Gone from the queue twice (the socket went deaf): the history decides.
-    send(
-        &mut app,
-        t0 + Duration::from_secs(11),
-        Event::Queue(Default::default()),
-    );
-    let effects = send(&mut app, t0 + Duration::from_secs(22), Event::Tick);
-    assert_eq!(effects, vec![Effect::PollQueue]);
+    // Gone from the queue while the socket has been quiet for seconds (it went deaf):
+    // one answer is enough, and the history decides.
     let effects = send(
         &mut app,
-        t0 + Duration::from_secs(22),
+        t0 + Duration::from_secs(3),
         Event::Queue(Default::default()),
     );
     assert_eq!(effects, vec![Effect::FetchHistory(PromptId::from(PROMPT))]);
+    let reports = app.take_reports();
+    assert!(
+        reports.iter().any(
+            |l| matches!(&l.report, Report::Warning { message } if message.contains("client-id"))
+        ),
+        "{reports:?}"
+    );
+}
+
+#[test]
+fn a_run_finished_from_history_marks_the_nodes_that_made_outputs_done() {
+    let (mut app, t0) = app(false);
+    running(&mut app, t0);
+    send(
+        &mut app,
+        t0 + Duration::from_secs(3),
+        Event::Queue(Default::default()),
+    );
+    let entry = HistoryEntry {
+        outputs: vec![(
+            crate::comfy::NodeId::from("2"),
+            crate::comfy::NodeOutput::default(),
+        )],
+        status_str: "success".into(),
+        completed: true,
+        last_message: Some("execution_success".into()),
+        error: None,
+        cached: vec![],
+    };
+    send(
+        &mut app,
+        t0 + Duration::from_secs(3),
+        Event::History(Some(entry)),
+    );
+    assert_eq!(app.status(), "success");
+    for node in &app.job.nodes {
+        assert_eq!(node.state, crate::job::NodeState::Done, "{}", node.id);
+    }
 }
 
 #[test]
@@ -499,5 +692,36 @@ fn a_prompt_that_started_before_the_delete_took_is_interrupted() {
     assert!(
         send(&mut app, t0, Event::Queue(running)).is_empty(),
         "only once"
+    );
+}
+
+#[test]
+fn a_queue_answer_that_overtakes_the_socket_is_no_sign_of_a_deaf_socket() {
+    let (mut app, t0) = app(false);
+    submitted(&mut app, t0);
+    app.take_reports();
+    let running = crate::comfy::http::QueueSnapshot {
+        running: vec![PromptId::from(PROMPT)],
+        ..Default::default()
+    };
+    send(
+        &mut app,
+        t0 + Duration::from_millis(50),
+        Event::Queue(running.clone()),
+    );
+    assert!(
+        !app.take_reports()
+            .iter()
+            .any(|l| matches!(l.report, Report::Warning { .. })),
+        "the socket simply has not spoken yet"
+    );
+    // Seconds later, still nothing from the socket: now it is worth a warning.
+    send(&mut app, t0 + Duration::from_secs(3), Event::Queue(running));
+    let reports = app.take_reports();
+    assert!(
+        reports.iter().any(
+            |l| matches!(&l.report, Report::Warning { message } if message.contains("client-id"))
+        ),
+        "{reports:?}"
     );
 }
