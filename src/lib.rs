@@ -13,6 +13,7 @@ pub mod output;
 pub mod runtime;
 pub mod signals;
 pub mod sim;
+pub mod source;
 pub mod terminal;
 pub mod text;
 pub mod tui;

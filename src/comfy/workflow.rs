@@ -70,6 +70,17 @@ impl Workflow {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
+        Self::checked(value, path)
+    }
+
+    /// A workflow from JSON already read (stdin, a picture, the server's saved
+    /// workflows), with every check [`parse`](Self::parse) makes; `origin` names the
+    /// source in errors (`stdin`, `@portraits/flux-dev`, `out.png (prompt)`).
+    pub fn from_value(value: Value, origin: &str) -> Result<Self, WorkflowError> {
+        Self::checked(value, Path::new(origin))
+    }
+
+    fn checked(value: Value, path: &Path) -> Result<Self, WorkflowError> {
         let Value::Object(mut object) = value else {
             return Err(WorkflowError::NotObject {
                 path: path.to_owned(),
@@ -349,6 +360,25 @@ mod tests {
         let mut w = wf(GRAPH).expect("valid");
         assert_eq!(w.apply_seed(|| 99), 1);
         assert_eq!(w.nodes()["3"]["inputs"]["seed"], 99);
+    }
+
+    #[test]
+    fn from_value_makes_the_same_checks_naming_the_origin() {
+        let ok: Value = serde_json::from_str(GRAPH).expect("json");
+        assert_eq!(Workflow::from_value(ok, "stdin").expect("valid").len(), 4);
+        let ui = serde_json::json!({"nodes": [], "links": []});
+        let err = Workflow::from_value(ui, "a.png (workflow)").expect_err("ui");
+        assert!(matches!(err, WorkflowError::UiFormat { .. }));
+        assert!(err.to_string().contains("a.png (workflow)"), "{err}");
+        let err = Workflow::from_value(serde_json::json!({"1": 2}), "@x").expect_err("bad");
+        assert!(err.to_string().contains("@x") && err.to_string().contains("node 1"));
+        assert!(matches!(
+            Workflow::from_value(serde_json::json!("x"), "stdin"),
+            Err(WorkflowError::NotObject {
+                found: "a string",
+                ..
+            })
+        ));
     }
 
     #[test]
