@@ -212,6 +212,7 @@ async fn tui_flood() {
         workflow,
         server: sim.url(),
         out: dir.path().join("out"),
+        from_workflow: false,
         sets: Vec::new(),
         seed: None,
         timeout: None,

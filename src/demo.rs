@@ -40,6 +40,7 @@ pub async fn run(args: DemoArgs) -> i32 {
         workflow: workflow_file.path().to_owned(),
         server: sim.url(),
         out: args.out.clone(),
+        from_workflow: false,
         sets: Vec::new(),
         seed: Some("random".into()),
         timeout: None,

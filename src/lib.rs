@@ -18,3 +18,4 @@ pub mod terminal;
 pub mod text;
 pub mod tui;
 pub mod ui;
+pub mod workflows;

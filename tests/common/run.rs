@@ -61,6 +61,7 @@ pub fn args(workflow: &Path, server: &str, out: &Path, format: Format) -> RunArg
         workflow: workflow.to_owned(),
         server: server.to_owned(),
         out: out.to_owned(),
+        from_workflow: false,
         sets: Vec::new(),
         seed: None,
         timeout: None,
