@@ -56,11 +56,19 @@ fn link_source(value: &Value) -> Option<&str> {
 }
 
 impl Workflow {
+    /// Reads an API-format JSON file (`crate::source` reads every other kind of source).
     pub fn load(path: &Path) -> Result<Self, WorkflowError> {
-        let text = std::fs::read_to_string(path).map_err(|e| WorkflowError::Read {
+        let read_error = |reason: String| WorkflowError::Read {
             path: path.to_owned(),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        // Refused from its size, before a huge file is read whole.
+        let size = std::fs::metadata(path)
+            .map_err(|e| read_error(e.to_string()))?
+            .len();
+        crate::source::limit::check(size, crate::source::limit::JSON_LIMIT)
+            .map_err(|over| read_error(format!("it {over}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| read_error(e.to_string()))?;
         Self::parse(&text, path)
     }
 
@@ -379,6 +387,20 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn load_refuses_an_oversize_file_from_its_size() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("big.json");
+        let file = std::fs::File::create(&path).expect("create");
+        file.set_len(crate::source::limit::JSON_LIMIT + 1)
+            .expect("sparse");
+        let err = Workflow::load(&path).expect_err("too large").to_string();
+        assert!(
+            err.contains("big.json") && err.contains("over the limit of 100.0 MiB"),
+            "{err}"
+        );
     }
 
     #[test]

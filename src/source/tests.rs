@@ -243,3 +243,19 @@ fn unknown_saved_names_suggest_or_point_to_the_list() {
     assert!(err.to_string().contains("no saved workflows"), "{err}");
     assert_eq!(err.exit_code(), 2);
 }
+
+proptest::proptest! {
+    #[test]
+    fn damaged_pictures_are_errors_never_panics(
+        tail in proptest::collection::vec(proptest::num::u8::ANY, 0..400),
+        webp in proptest::bool::ANY,
+    ) {
+        let mut bytes = if webp {
+            b"RIFF\x20\0\0\0WEBPVP8X".to_vec()
+        } else {
+            b"\x89PNG\r\n\x1a\n".to_vec()
+        };
+        bytes.extend(tail);
+        let _ = read_stream(&bytes[..], "fuzz", Part::Prompt);
+    }
+}
