@@ -19,8 +19,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Submit an API-format workflow and follow it to the end.
+    /// Submit a workflow and follow it to the end.
     Run(RunArgs),
+    /// List the workflows saved on the server (the web UI's workflow sidebar).
+    Workflows(WorkflowsArgs),
     /// Run the demo workflow against the built-in simulator.
     Demo(DemoArgs),
     /// Serve the built-in ComfyUI simulator (for trying the client and for tests).
@@ -42,8 +44,12 @@ pub struct FaceArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// The workflow in ComfyUI's API format ("Export (API)" in the editor).
+    /// The workflow: an API-format JSON file ("Export (API)" in the editor), a PNG or WebP
+    /// picture ComfyUI saved, `-` for stdin, or `@NAME` for a workflow saved on the server.
     pub workflow: PathBuf,
+    /// From a picture, take its editable `workflow` instead of the `prompt` that ran.
+    #[arg(long)]
+    pub from_workflow: bool,
     /// The ComfyUI server (http or https, with an optional path prefix).
     #[arg(long, env = "COMFYUI_URL", default_value = "http://127.0.0.1:8188")]
     pub server: String,
@@ -76,6 +82,19 @@ pub struct RunArgs {
     pub preview_method: Option<String>,
     #[command(flatten)]
     pub face: FaceArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WorkflowsArgs {
+    /// The ComfyUI server (http or https, with an optional path prefix).
+    #[arg(long, env = "COMFYUI_URL", default_value = "http://127.0.0.1:8188")]
+    pub server: String,
+    /// An extra header for every request, e.g. 'Authorization: Bearer …' (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]

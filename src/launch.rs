@@ -9,6 +9,7 @@ use crate::comfy::{ClientId, PromptId, ServerUrl, Workflow};
 use crate::headless::{self, Format};
 use crate::job::Job;
 use crate::runtime::{Liveness, RunContext, Runtime};
+use crate::source;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -58,10 +59,47 @@ pub struct Prepared {
 /// The values ComfyUI's `extra_data.preview_method` takes.
 pub const PREVIEW_METHODS: &[&str] = &["auto", "latent2rgb", "taesd", "none", "default"];
 
-/// Loads the workflow, applies overrides and checks every local input.
+/// Loads a local workflow (a file or stdin), applies overrides and checks every local
+/// input. `run` also reads `@NAME` from the server, then goes on as [`prepare_loaded`].
 pub fn prepare(args: &RunArgs, face: Face) -> Result<Prepared, UsageError> {
+    let spec = source::Spec::parse(&args.workflow);
+    let loaded = source::read_local(&spec, part(args)).map_err(|e| UsageError(e.to_string()))?;
+    prepare_loaded(args, loaded, face)
+}
+
+fn part(args: &RunArgs) -> source::Part {
+    if args.from_workflow {
+        source::Part::Workflow
+    } else {
+        source::Part::Prompt
+    }
+}
+
+/// Reads the workflow from wherever `run`'s argument says; a failure carries its exit
+/// code (4 when the server holding `@NAME` cannot be reached, else 2).
+pub async fn load(args: &RunArgs) -> Result<source::Loaded, (UsageError, i32)> {
+    let spec = source::Spec::parse(&args.workflow);
+    let usage = |e: &dyn std::fmt::Display| (UsageError(e.to_string()), crate::exit::USAGE);
+    let loaded = match &spec {
+        source::Spec::Saved(_) => {
+            let server = ServerUrl::parse(&args.server).map_err(|e| usage(&e))?;
+            let headers = parse_headers(&args.headers).map_err(|e| usage(&e))?;
+            let client = ComfyClient::new(server, headers).map_err(|e| usage(&e))?;
+            source::load(&spec, part(args), &client).await
+        }
+        local => source::read_local(local, part(args)),
+    };
+    loaded.map_err(|e| (UsageError(e.to_string()), e.exit_code()))
+}
+
+/// [`prepare`] for a workflow already read.
+pub fn prepare_loaded(
+    args: &RunArgs,
+    loaded: source::Loaded,
+    face: Face,
+) -> Result<Prepared, UsageError> {
     let usage = |e: &dyn std::fmt::Display| UsageError(e.to_string());
-    let mut workflow = Workflow::load(&args.workflow).map_err(|e| usage(&e))?;
+    let mut workflow = source::api_workflow(&loaded).map_err(|e| usage(&e))?;
     for spec in &args.sets {
         workflow.apply_set(spec).map_err(|e| usage(&e))?;
     }
@@ -78,7 +116,7 @@ pub fn prepare(args: &RunArgs, face: Face) -> Result<Prepared, UsageError> {
         if count == 0 {
             return Err(UsageError(format!(
                 "--seed: workflow {} has no seed or noise_seed input to set",
-                args.workflow.display()
+                loaded.origin
             )));
         }
     }
@@ -174,14 +212,23 @@ pub fn assemble(prepared: Prepared, interactive: bool) -> (Runtime, App) {
 
 /// Reports a local error in the face's own form and returns exit code 2.
 pub fn report_usage(error: &UsageError, face: Face) -> i32 {
-    let code = crate::exit::USAGE;
+    report_unsent(error, crate::exit::USAGE, face)
+}
+
+/// Reports why nothing was sent, in the face's own form, and returns `code`.
+fn report_unsent(error: &UsageError, code: i32, face: Face) -> i32 {
     if face == Face::Headless(Format::Json) {
         let reason = &error.0;
+        let status = if code == crate::exit::USAGE {
+            "invalid"
+        } else {
+            "lost"
+        };
         println!(
             "{}",
             serde_json::json!({"schema": headless::SCHEMA, "event": "not_submitted", "reason": reason})
         );
-        let mut done = headless::done_line("invalid", code, Some(reason));
+        let mut done = headless::done_line(status, code, Some(reason));
         done["schema"] = serde_json::json!(headless::SCHEMA);
         println!("{done}");
     }
@@ -192,7 +239,11 @@ pub fn report_usage(error: &UsageError, face: Face) -> i32 {
 /// `comfy-tui run`.
 pub async fn run(args: RunArgs) -> i32 {
     let face = Face::choose(&args.face);
-    let prepared = match prepare(&args, face) {
+    let loaded = match load(&args).await {
+        Ok(loaded) => loaded,
+        Err((e, code)) => return report_unsent(&e, code, face),
+    };
+    let prepared = match prepare_loaded(&args, loaded, face) {
         Ok(p) => p,
         Err(e) => return report_usage(&e, face),
     };

@@ -93,6 +93,20 @@ impl ServerUrl {
     }
 }
 
+/// Percent-encodes `text` as one path segment: everything but unreserved characters,
+/// `/` included, as the `/userdata/{file}` route needs (`workflows%2Fa.json`).
+pub fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +160,16 @@ mod tests {
         assert_eq!(
             url.route("history/p-1").as_str(),
             "http://h:1/x/api/history/p-1"
+        );
+    }
+
+    #[test]
+    fn a_path_segment_keeps_its_slashes_encoded() {
+        let url = ServerUrl::parse("http://h:1/").expect("valid");
+        let route = format!("userdata/{}", path_segment("workflows/my portraits/ü.json"));
+        assert_eq!(
+            url.route(&route).as_str(),
+            "http://h:1/api/userdata/workflows%2Fmy%20portraits%2F%C3%BC.json"
         );
     }
 

@@ -34,6 +34,17 @@ pub enum HttpError {
     Decode { route: String, reason: String },
     #[error("the server rejected the prompt: {0}")]
     Rejected(Rejection),
+    #[error(
+        "{route} sent {}, over the limit of {}",
+        size.map_or_else(|| format!("more than {}", crate::ui::format::bytes(*limit)), crate::ui::format::bytes),
+        crate::ui::format::bytes(*limit)
+    )]
+    TooLarge {
+        route: String,
+        /// The announced size, when the server gave one.
+        size: Option<u64>,
+        limit: u64,
+    },
 }
 
 fn body_suffix(body: &str) -> String {
@@ -304,6 +315,56 @@ impl QueueSnapshot {
     }
 }
 
+/// One file under the server's user directory (`GET /userdata`), e.g. a saved workflow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserFile {
+    /// Relative to the listed folder, `/`-separated (`portraits/flux-dev.json`).
+    pub path: String,
+    pub size: Option<u64>,
+    /// Seconds since the Unix epoch.
+    pub modified: Option<f64>,
+}
+
+/// Times above this are milliseconds: as seconds it would be the year 5138.
+const MILLISECONDS_FROM: f64 = 1e11;
+
+impl UserFile {
+    /// Reads a listing in any of its shapes: path strings (no `full_info`), `full_info`
+    /// objects (times in float seconds on 0.3.x servers, integer milliseconds on newer
+    /// ones), or `/v2/userdata` entries (directories are skipped).
+    pub fn list_from_value(value: &Value) -> Vec<Self> {
+        let Some(items) = value.as_array() else {
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(|item| match item {
+                Value::String(path) => Some(Self {
+                    path: path.clone(),
+                    size: None,
+                    modified: None,
+                }),
+                Value::Object(entry) => {
+                    if entry.get("type").and_then(Value::as_str) == Some("directory") {
+                        return None;
+                    }
+                    let path = entry.get("path").and_then(Value::as_str)?;
+                    let modified = entry
+                        .get("modified")
+                        .and_then(Value::as_f64)
+                        .map(|t| if t > MILLISECONDS_FROM { t / 1000.0 } else { t });
+                    Some(Self {
+                        path: path.to_owned(),
+                        size: entry.get("size").and_then(Value::as_u64),
+                        modified,
+                    })
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 /// What to submit with `POST /prompt`.
 #[derive(Debug, Clone)]
 pub struct SubmitRequest<'a> {
@@ -530,6 +591,65 @@ impl ComfyClient {
         }
     }
 
+    /// `GET /userdata?dir=…&recurse=true&full_info=true`: every file under `dir` of the
+    /// user directory. A folder that does not exist (404) lists as empty.
+    pub async fn list_userdata(&self, dir: &str) -> Result<Vec<UserFile>, HttpError> {
+        let route = "userdata";
+        let request = self
+            .http
+            .get(self.server.route(route))
+            .query(&[("dir", dir), ("recurse", "true"), ("full_info", "true")])
+            .timeout(REQUEST_TIMEOUT);
+        let response = self.send(route, request).await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(Vec::new());
+        }
+        let body = self.json(route, response).await?;
+        if !body.is_array() {
+            return Err(HttpError::Decode {
+                route: route.to_owned(),
+                reason: "expected a list of files".to_owned(),
+            });
+        }
+        Ok(UserFile::list_from_value(&body))
+    }
+
+    /// `GET /userdata/{file}` (the path is one segment, `/` sent as `%2F`); `None` when
+    /// the server has no such file (404). A body over `limit` bytes is refused as soon as
+    /// its size shows, so a huge file is never held whole.
+    pub async fn userdata_file(
+        &self,
+        path: &str,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>, HttpError> {
+        let route = format!("userdata/{}", super::endpoints::path_segment(path));
+        let request = self
+            .http
+            .get(self.server.route(&route))
+            .timeout(REQUEST_TIMEOUT);
+        let response = self.send(&route, request).await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let mut response = self.expect_ok(&route, response).await?;
+        let too_large = |size| HttpError::TooLarge {
+            route: route.clone(),
+            size,
+            limit,
+        };
+        if let Some(size) = response.content_length().filter(|n| *n > limit) {
+            return Err(too_large(Some(size)));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.unreachable(e))? {
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(too_large(None));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Some(body))
+    }
+
     /// `GET /view` for one output file. The body is left unread so the caller can stream
     /// it to disk; it is never buffered whole here.
     pub async fn view(&self, file: &FileRef) -> Result<Response, HttpError> {
@@ -574,6 +694,28 @@ mod tests {
         assert_eq!(q.position(&"r".into()), Some(0));
         assert_eq!(q.position(&"a".into()), Some(2));
         assert_eq!(q.position(&"zz".into()), None);
+    }
+
+    #[test]
+    fn user_file_listings_of_every_shape_parse() {
+        let old = UserFile::list_from_value(&json!([
+            {"path": "a.json", "size": 10, "modified": 1_759_000_000.5},
+            {"path": "sub/b.json", "size": 20, "modified": 1_759_000_000_123_i64, "created": 1}
+        ]));
+        assert_eq!(old[0].modified, Some(1_759_000_000.5));
+        assert_eq!(old[1].path, "sub/b.json");
+        assert_eq!(old[1].size, Some(20));
+        assert_eq!(old[1].modified, Some(1_759_000_000.123));
+        let plain = UserFile::list_from_value(&json!(["x.json"]));
+        assert_eq!(plain[0].path, "x.json");
+        assert_eq!(plain[0].size, None);
+        let v2 = UserFile::list_from_value(&json!([
+            {"name": "sub", "path": "workflows/sub", "type": "directory"},
+            {"name": "c.json", "path": "workflows/c.json", "type": "file", "size": 3, "modified": 1.0}
+        ]));
+        assert_eq!(v2.len(), 1);
+        assert_eq!(v2[0].path, "workflows/c.json");
+        assert!(UserFile::list_from_value(&json!({"not": "a list"})).is_empty());
     }
 
     #[test]

@@ -56,11 +56,19 @@ fn link_source(value: &Value) -> Option<&str> {
 }
 
 impl Workflow {
+    /// Reads an API-format JSON file (`crate::source` reads every other kind of source).
     pub fn load(path: &Path) -> Result<Self, WorkflowError> {
-        let text = std::fs::read_to_string(path).map_err(|e| WorkflowError::Read {
+        let read_error = |reason: String| WorkflowError::Read {
             path: path.to_owned(),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        // Refused from its size, before a huge file is read whole.
+        let size = std::fs::metadata(path)
+            .map_err(|e| read_error(e.to_string()))?
+            .len();
+        crate::source::limit::check(size, crate::source::limit::JSON_LIMIT)
+            .map_err(|over| read_error(format!("it {over}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| read_error(e.to_string()))?;
         Self::parse(&text, path)
     }
 
@@ -70,6 +78,17 @@ impl Workflow {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
+        Self::checked(value, path)
+    }
+
+    /// A workflow from JSON already read (stdin, a picture, the server's saved
+    /// workflows), with every check [`parse`](Self::parse) makes; `origin` names the
+    /// source in errors (`stdin`, `@portraits/flux-dev`, `out.png (prompt)`).
+    pub fn from_value(value: Value, origin: &str) -> Result<Self, WorkflowError> {
+        Self::checked(value, Path::new(origin))
+    }
+
+    fn checked(value: Value, path: &Path) -> Result<Self, WorkflowError> {
         let Value::Object(mut object) = value else {
             return Err(WorkflowError::NotObject {
                 path: path.to_owned(),
@@ -403,6 +422,39 @@ mod tests {
             ("3", "seed")
         );
         assert_eq!(seeds[0].value.as_u64(), Some(99));
+    }
+
+    #[test]
+    fn from_value_makes_the_same_checks_naming_the_origin() {
+        let ok: Value = serde_json::from_str(GRAPH).expect("json");
+        assert_eq!(Workflow::from_value(ok, "stdin").expect("valid").len(), 4);
+        let ui = serde_json::json!({"nodes": [], "links": []});
+        let err = Workflow::from_value(ui, "a.png (workflow)").expect_err("ui");
+        assert!(matches!(err, WorkflowError::UiFormat { .. }));
+        assert!(err.to_string().contains("a.png (workflow)"), "{err}");
+        let err = Workflow::from_value(serde_json::json!({"1": 2}), "@x").expect_err("bad");
+        assert!(err.to_string().contains("@x") && err.to_string().contains("node 1"));
+        assert!(matches!(
+            Workflow::from_value(serde_json::json!("x"), "stdin"),
+            Err(WorkflowError::NotObject {
+                found: "a string",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn load_refuses_an_oversize_file_from_its_size() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("big.json");
+        let file = std::fs::File::create(&path).expect("create");
+        file.set_len(crate::source::limit::JSON_LIMIT + 1)
+            .expect("sparse");
+        let err = Workflow::load(&path).expect_err("too large").to_string();
+        assert!(
+            err.contains("big.json") && err.contains("over the limit of 100.0 MiB"),
+            "{err}"
+        );
     }
 
     #[test]

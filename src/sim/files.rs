@@ -13,6 +13,9 @@ pub struct Dirs {
     pub output: PathBuf,
     pub input: PathBuf,
     pub temp: PathBuf,
+    /// The user directory (`user/default`) `/userdata` serves, seeded with the shipped
+    /// saved workflows.
+    pub user: PathBuf,
 }
 
 impl Dirs {
@@ -21,14 +24,17 @@ impl Dirs {
         let output = output_dir.unwrap_or_else(|| root.path().join("output"));
         let input = root.path().join("input");
         let temp = root.path().join("temp");
-        for d in [&output, &input, &temp] {
+        let user = root.path().join("user").join("default");
+        for d in [&output, &input, &temp, &user] {
             std::fs::create_dir_all(d)?;
         }
+        super::userdata::seed(&user)?;
         Ok(Self {
             _root: root,
             output,
             input,
             temp,
+            user,
         })
     }
 

@@ -15,7 +15,7 @@ use serde_json::{Map, Number, Value, json};
 use super::catalog;
 use super::state::{CapturedRequest, Core, QueueItem};
 use super::validate::{self, error_body};
-use super::{upload, view, ws};
+use super::{upload, userdata, view, ws};
 
 /// ComfyUI's default `--max-upload-size` (100 MiB) caps every request body.
 pub const MAX_BODY: usize = 100 * 1024 * 1024;
@@ -43,7 +43,9 @@ pub fn router(core: Arc<Core>) -> Router {
         )
         .route("/models/{folder}", get(models_folder))
         .route("/embeddings", get(|| async { json_ok(json!([])) }))
-        .route("/free", post(post_free));
+        .route("/free", post(post_free))
+        .route("/userdata", get(userdata::list))
+        .route("/userdata/{file}", get(userdata::file));
     Router::new()
         .merge(routes.clone())
         .nest("/api", routes)

@@ -50,15 +50,62 @@ fn pattern(w: u32, h: u32, seed: u64, phase: f64) -> RgbImage {
 
 /// A PNG of (about) the requested size, distinct per `seed`.
 pub fn png(width: u32, height: u32, seed: u64) -> Vec<u8> {
-    let (w, h) = fit(width, height, MAX_SIDE);
-    encode_png(&pattern(w, h, seed, 1.0))
+    saved_png(width, height, seed, None, &[])
 }
 
 /// A flat PNG of one colour (`EmptyImage`'s `color` is 0xRRGGBB).
 pub fn solid_png(width: u32, height: u32, color: u32) -> Vec<u8> {
+    saved_png(width, height, 0, Some(color), &[])
+}
+
+/// A PNG as SaveImage writes it: the pattern for `seed` (or one `color`), with `text`
+/// as tEXt chunks before the image data (`prompt`, then each `extra_pnginfo` key).
+pub fn saved_png(
+    width: u32,
+    height: u32,
+    seed: u64,
+    color: Option<u32>,
+    text: &[(String, String)],
+) -> Vec<u8> {
     let (w, h) = fit(width, height, MAX_SIDE);
-    let [_, r, g, b] = color.to_be_bytes();
-    encode_png(&RgbImage::from_pixel(w, h, image::Rgb([r, g, b])))
+    let img = match color {
+        Some(color) => {
+            let [_, r, g, b] = color.to_be_bytes();
+            RgbImage::from_pixel(w, h, image::Rgb([r, g, b]))
+        }
+        None => pattern(w, h, seed, 1.0),
+    };
+    if text.is_empty() {
+        encode_png(&img)
+    } else {
+        encode_png_with_text(&img, text)
+    }
+}
+
+/// PIL writes each text chunk as tEXt when it is Latin-1, else as iTXt.
+fn encode_png_with_text(img: &RgbImage, text: &[(String, String)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let written = (|| -> Result<(), png::EncodingError> {
+        let mut encoder = png::Encoder::new(&mut out, img.width(), img.height());
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_compression(png::Compression::Fast);
+        for (key, value) in text {
+            if value.chars().all(|c| u32::from(c) < 256) {
+                encoder.add_text_chunk(key.clone(), value.clone())?;
+            } else {
+                encoder.add_itxt_chunk(key.clone(), value.clone())?;
+            }
+        }
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(img.as_raw())
+    })();
+    if written.is_err() {
+        // Only a bad keyword (empty or over 79 bytes) gets here; ComfyUI would raise
+        // too, but a picture without metadata keeps the simulator's run going.
+        return encode_png(img);
+    }
+    out
 }
 
 fn encode_png(img: &RgbImage) -> Vec<u8> {
@@ -123,5 +170,23 @@ mod tests {
         assert_eq!(dimensions(&j), Some((128, 64)));
         assert_eq!(dimensions(&solid_png(3, 2, 0xff0000)), Some((3, 2)));
         assert_eq!(fit(10000, 100, MAX_SIDE), (2048, 20));
+    }
+
+    #[test]
+    fn saved_pngs_carry_their_text_chunks() {
+        let text = vec![
+            ("prompt".to_owned(), r#"{"1": {}}"#.to_owned()),
+            ("workflow".to_owned(), "ünïcode ✓".to_owned()),
+        ];
+        let bytes = saved_png(8, 4, 3, None, &text);
+        assert_eq!(dimensions(&bytes), Some((8, 4)));
+        let reader = png::Decoder::new(Cursor::new(&bytes))
+            .read_info()
+            .expect("png");
+        let info = reader.info();
+        assert_eq!(info.uncompressed_latin1_text[0].keyword, "prompt");
+        assert_eq!(info.uncompressed_latin1_text[0].text, r#"{"1": {}}"#);
+        assert_eq!(info.utf8_text[0].keyword, "workflow");
+        assert_eq!(info.utf8_text[0].get_text().expect("text"), "ünïcode ✓");
     }
 }

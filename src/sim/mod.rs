@@ -30,6 +30,7 @@ mod pyconv;
 mod schedule;
 mod state;
 mod upload;
+mod userdata;
 mod validate;
 mod view;
 mod worker;
@@ -164,6 +165,11 @@ impl SimHandle {
     /// Where uploads go (`type=input`).
     pub fn input_dir(&self) -> &Path {
         &self.core.dirs.input
+    }
+
+    /// The user directory `/userdata` serves (`workflows/…` are the saved workflows).
+    pub fn user_dir(&self) -> &Path {
+        &self.core.dirs.user
     }
 
     /// Where `PreviewImage` writes (`type=temp`).

@@ -107,3 +107,75 @@ pub fn py_type(v: &Value) -> &'static str {
         Value::Object(_) => "dict",
     }
 }
+
+/// Python's `json.dumps(v)` with its defaults: `", "` and `": "` separators and
+/// `ensure_ascii` (non-ASCII as `\uXXXX`), as ComfyUI writes PNG text chunks.
+pub fn json_dumps(v: &Value) -> String {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, PyFormatter);
+    // Serialising a `Value` into a Vec cannot fail.
+    let _ = serde::Serialize::serialize(v, &mut ser);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+struct PyFormatter;
+
+impl serde_json::ser::Formatter for PyFormatter {
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first { Ok(()) } else { w.write_all(b", ") }
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first { Ok(()) } else { w.write_all(b", ") }
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        for c in fragment.chars() {
+            if c.is_ascii() {
+                w.write_all(&[c as u8])?;
+            } else {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    write!(w, "\\u{unit:04x}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod dumps_tests {
+    use super::*;
+
+    #[test]
+    fn dumps_matches_python() {
+        let v: Value =
+            serde_json::from_str(r#"{"a": [1, 2.5, "é😀"], "b": {"c": null, "d": true}}"#)
+                .expect("json");
+        assert_eq!(
+            json_dumps(&v),
+            r#"{"a": [1, 2.5, "\u00e9\ud83d\ude00"], "b": {"c": null, "d": true}}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&json_dumps(&v)).expect("parses"),
+            v
+        );
+    }
+}

@@ -405,7 +405,7 @@ impl Run<'_> {
         }
 
         let outputs = nodes::outputs(&class, id, &args, &self.core.dirs);
-        let ui = match outputs::ui_output(self.core, &class, &args, &faults).await {
+        let ui = match outputs::ui_output(self.core, &class, &args, &faults, self.item).await {
             Ok(ui) => ui,
             Err(msg) => return Err(self.error(id, &class, &args, msg, "Exception")),
         };
