@@ -94,7 +94,10 @@ pub enum SourceError {
         listed: usize,
     },
     #[error("cannot fetch saved workflow @{name}: {source}")]
-    Server { name: String, source: HttpError },
+    Server {
+        name: String,
+        source: Box<HttpError>,
+    },
     #[error("@{0} names a workflow saved on the server; it is fetched by `run`")]
     NeedsServer(String),
 }
@@ -118,10 +121,9 @@ impl SourceError {
     /// input (2).
     pub fn exit_code(&self) -> i32 {
         match self {
-            Self::Server {
-                source: HttpError::Unreachable { .. },
-                ..
-            } => crate::exit::UNREACHABLE,
+            Self::Server { source, .. } if matches!(**source, HttpError::Unreachable { .. }) => {
+                crate::exit::UNREACHABLE
+            }
             _ => crate::exit::USAGE,
         }
     }
@@ -328,7 +330,7 @@ async fn fetch_saved(name: &str, part: Part, client: &ComfyClient) -> Result<Loa
     let display = saved::display_name(&file).to_owned();
     let server_error = |source| SourceError::Server {
         name: display.clone(),
-        source,
+        source: Box::new(source),
     };
     let path = format!("{}/{file}", saved::FOLDER);
     let Some(bytes) = client
