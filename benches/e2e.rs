@@ -198,6 +198,10 @@ impl comfy_tui::tui::Screen for CountingScreen {
     fn notify(&mut self, _: &str) -> std::io::Result<()> {
         Ok(())
     }
+
+    fn suspend(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Figure 4: the TUI loop under the same flood, in-process: frames per second drawn, and
@@ -517,7 +521,7 @@ async fn download() {
 
         let dir = tempfile::tempdir().expect("dir");
         let t = Instant::now();
-        let (_, bytes) = comfy_tui::output::download(&client, &file, dir.path())
+        let (_, bytes) = comfy_tui::output::download(&client, &file, dir.path(), |_, _| {})
             .await
             .expect("download");
         assert_eq!(bytes as usize, SIZE);
