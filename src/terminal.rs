@@ -63,7 +63,13 @@ impl Guard {
         restore();
         stop_process();
         enter()?;
-        self.terminal.clear()
+        // Not `Terminal::clear`: it asks the terminal where the cursor is, and the answer
+        // would go to the key reader instead.
+        ratatui::backend::Backend::clear(self.terminal.backend_mut())?;
+        // Both buffers blank: the next draw writes every cell that is not.
+        self.terminal.swap_buffers();
+        self.terminal.current_buffer_mut().reset();
+        Ok(())
     }
 
     pub fn terminal(&mut self) -> &mut Terminal<Backend> {

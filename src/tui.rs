@@ -209,10 +209,22 @@ pub async fn drive<D: Driver, S: Screen>(
                     }
                     if suspend {
                         screen.suspend()?;
-                        // Back from the shell: the title and every cell are set again.
+                        // Back from the shell: the title and every cell are set again,
+                        // at the size the terminal has now.
                         title.clear();
-                        app.dirty = true;
                         last_draw = None;
+                        let area = screen.size()?;
+                        let effects = app::update(
+                            app,
+                            stamp(Event::Resize {
+                                width: area.width,
+                                height: area.height,
+                            }),
+                        );
+                        if let Some(code) = driver.perform(effects) {
+                            exit = Some(code);
+                            break;
+                        }
                     }
                 }
             }
