@@ -1,6 +1,7 @@
 //! The real terminal: the built binary in tmux against the in-process simulator. Cancel
 //! with `c` `y`, SIGTERM and a panic must all end with the terminal given back (primary
-//! screen, cooked mode) and the right exit code.
+//! screen, cooked mode, no mouse reports) and the right exit code; Ctrl-Z gives it back
+//! and `fg` brings the whole view back.
 
 mod common;
 
@@ -159,6 +160,11 @@ fn assert_restored(tmux: &Tmux, run: &Run) {
         "0",
         "still on the alternate screen"
     );
+    assert_eq!(
+        tmux.display("#{mouse_any_flag}"),
+        "0",
+        "mouse reports left on"
+    );
     run.assert_cooked();
 }
 
@@ -209,6 +215,11 @@ fn c_then_y_interrupts_our_prompt_and_exits_130_with_the_terminal_restored() {
     let run = Run::new(&sim, "");
     tmux.start(&run.script());
     tmux.wait_for_screen("the node gauge", sampling);
+    assert_eq!(
+        tmux.display("#{mouse_any_flag}"),
+        "1",
+        "wheel reports are on"
+    );
     tmux.keys("c");
     tmux.wait_for_screen("the cancel question", |s| s.contains("Cancel the run?"));
     tmux.keys("y");

@@ -617,6 +617,11 @@ fn request_cancel(app: &mut App, at: Instant, effects: &mut Vec<Effect>) {
 }
 
 fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Effect>) {
+    if keymap::action_for(key) == Some(Action::Suspend) {
+        // Ctrl-Z works whatever shows: the question is still there after `fg`.
+        effects.push(Effect::Suspend);
+        return;
+    }
     match app.ui.popup {
         Some(Popup::ConfirmCancel) => {
             match keymap::answer_for(keymap::CONFIRM_CANCEL, key) {
@@ -693,7 +698,7 @@ fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Effect>) {
             app.ui.log = Scroll::FOLLOW;
         }
         Action::FocusNext => app.ui.focus = Some(scroll::next_focus(app)),
-        Action::Suspend => effects.push(Effect::Suspend),
+        Action::Suspend => {}
         Action::ClosePopup => {}
     }
 }

@@ -463,6 +463,17 @@ fn every_keymap_action_is_reachable() {
 }
 
 #[test]
+fn ctrl_z_suspends_even_with_a_popup_open_and_the_popup_stays() {
+    let (mut app, t0) = app(true);
+    running(&mut app, t0);
+    send(&mut app, t0, Event::Key(Key::Char('c')));
+    assert_eq!(app.ui.popup, Some(Popup::ConfirmCancel));
+    let effects = send(&mut app, t0, Event::Key(Key::Ctrl('z')));
+    assert_eq!(effects, vec![Effect::Suspend]);
+    assert_eq!(app.ui.popup, Some(Popup::ConfirmCancel));
+}
+
+#[test]
 fn scrolling_stops_following_and_f_resumes_it() {
     let (mut app, t0) = long_app(100);
     assert!(app.ui.nodes.follow);
