@@ -198,6 +198,10 @@ impl comfy_tui::tui::Screen for CountingScreen {
     fn notify(&mut self, _: &str) -> std::io::Result<()> {
         Ok(())
     }
+
+    fn suspend(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// `comfy-tui run ARGS…` parsed as the binary parses it.
@@ -523,7 +527,7 @@ async fn download() {
 
         let dir = tempfile::tempdir().expect("dir");
         let t = Instant::now();
-        let (_, bytes) = comfy_tui::output::download(&client, &file, dir.path())
+        let (_, bytes) = comfy_tui::output::download(&client, &file, dir.path(), |_, _| {})
             .await
             .expect("download");
         assert_eq!(bytes as usize, SIZE);

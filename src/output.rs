@@ -207,11 +207,13 @@ fn numbered(name: &str, n: u32) -> String {
 }
 
 /// Streams one output to `dir`, never buffering it whole. Returns the final path and
-/// its size. On any failure the temporary file is removed.
+/// its size. On any failure the temporary file is removed. `progress` hears the bytes
+/// received so far and the size the server announced, after every chunk.
 pub async fn download(
     client: &ComfyClient,
     file: &FileRef,
     dir: &Path,
+    mut progress: impl FnMut(u64, Option<u64>),
 ) -> Result<(PathBuf, u64), SaveError> {
     let response = client.view(file).await?;
     let expected = response.content_length();
@@ -250,6 +252,7 @@ pub async fn download(
                 // The writer stopped: its error is reported below.
                 break;
             }
+            progress(received, expected);
         }
         Ok(())
     }

@@ -19,6 +19,8 @@ use tokio::task::JoinHandle;
 pub const EVENT_CHANNEL_DEPTH: usize = 1024;
 /// Downloads that may run at once.
 const PARALLEL_DOWNLOADS: usize = 4;
+/// Progress of one download goes to the app at most this often.
+pub const DOWNLOAD_PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 /// Timing of the liveness checks. ComfyUI never pings and a silent model load of a minute
 /// is normal, so silence alone proves nothing: an HTTP probe tells a healthy server from a
@@ -156,7 +158,22 @@ impl Runtime {
                 Effect::Submit => submit(&ctx).await,
                 Effect::Download { node, file } => {
                     let _permit = downloads.acquire_owned().await;
-                    match crate::output::download(&ctx.client, &file, &ctx.out_dir).await {
+                    let mut last: Option<Instant> = None;
+                    let progress = |bytes, total| {
+                        let now = Instant::now();
+                        if last.is_none_or(|t| now.duration_since(t) >= DOWNLOAD_PROGRESS_EVERY) {
+                            last = Some(now);
+                            // Progress is only news: when the channel is full it is dropped.
+                            let event = Event::DownloadProgress {
+                                file: file.clone(),
+                                bytes,
+                                total,
+                            };
+                            let _ = tx.try_send(Stamped::new(now, event));
+                        }
+                    };
+                    match crate::output::download(&ctx.client, &file, &ctx.out_dir, progress).await
+                    {
                         Ok((path, bytes)) => Event::Saved {
                             node,
                             file,
@@ -210,7 +227,7 @@ impl Runtime {
                 Effect::DeleteFromQueue(id) => {
                     cancel_result(ctx.client.delete_from_queue(&[id]).await)
                 }
-                Effect::Exit(_) => return,
+                Effect::Exit(_) | Effect::Suspend => return,
             };
             send(&tx, event).await;
         });

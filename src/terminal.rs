@@ -1,5 +1,5 @@
-//! The terminal guard: raw mode and the alternate screen on the way in, and always undone
-//! on the way out (drop, panic hook, SIGTERM/SIGHUP via the loop). Also the mapping from
+//! The terminal guard: raw mode, the alternate screen and mouse reports on the way in, and
+//! always undone on the way out (drop, panic hook, SIGTERM/SIGHUP via the loop, Ctrl-Z). Also the mapping from
 //! crossterm's key events to the app's keys, and the title and notification escapes.
 
 use crate::app::{self, Key};
@@ -7,7 +7,8 @@ use crate::text::sanitize;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{
-    Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers,
+    self, Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent,
+    MouseEventKind,
 };
 use ratatui::crossterm::{cursor, execute, terminal};
 use std::io::{self, IsTerminal, Stdout, Write};
@@ -45,15 +46,7 @@ impl Guard {
             return Err(SetupError::NotATerminal);
         }
         install_panic_hook();
-        terminal::enable_raw_mode()?;
-        ACTIVE.store(true, Ordering::SeqCst);
-        let entered = execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)
-            .and_then(|()| {
-                let mut out = io::stdout();
-                out.write_all(PUSH_TITLE.as_bytes())?;
-                out.flush()
-            })
-            .and_then(|()| Terminal::new(CrosstermBackend::new(io::stdout())));
+        let entered = enter().and_then(|()| Terminal::new(CrosstermBackend::new(io::stdout())));
         match entered {
             Ok(terminal) => Ok(Self { terminal }),
             Err(error) => {
@@ -61,6 +54,22 @@ impl Guard {
                 Err(SetupError::Io(error))
             }
         }
+    }
+
+    /// Ctrl-Z: gives the terminal back, stops the process as the shell expects, and when
+    /// it is resumed (`fg`, SIGCONT) takes the terminal again and clears it, so that the
+    /// next draw repaints every cell.
+    pub fn suspend(&mut self) -> io::Result<()> {
+        restore();
+        stop_process();
+        enter()?;
+        // Not `Terminal::clear`: it asks the terminal where the cursor is, and the answer
+        // would go to the key reader instead.
+        ratatui::backend::Backend::clear(self.terminal.backend_mut())?;
+        // Both buffers blank: the next draw writes every cell that is not.
+        self.terminal.swap_buffers();
+        self.terminal.current_buffer_mut().reset();
+        Ok(())
     }
 
     pub fn terminal(&mut self) -> &mut Terminal<Backend> {
@@ -139,6 +148,36 @@ pub fn picker(query: bool) -> ratatui_image::picker::Picker {
     }
 }
 
+/// Raw mode, the alternate screen, mouse reports, the cursor hidden and the user's title
+/// saved. On error the caller restores.
+fn enter() -> io::Result<()> {
+    terminal::enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    execute!(
+        io::stdout(),
+        terminal::EnterAlternateScreen,
+        event::EnableMouseCapture,
+        cursor::Hide
+    )?;
+    let mut out = io::stdout();
+    out.write_all(PUSH_TITLE.as_bytes())?;
+    out.flush()
+}
+
+/// Stops the process group the way the terminal does for Ctrl-Z in cooked mode; returns
+/// once the process is continued.
+#[cfg(unix)]
+fn stop_process() {
+    // SAFETY: kill(2) with pid 0 and a valid signal number has no memory effects; it
+    // stops this process group until a SIGCONT comes.
+    unsafe {
+        libc::kill(0, libc::SIGTSTP);
+    }
+}
+
+#[cfg(not(unix))]
+fn stop_process() {}
+
 /// Gives the terminal back: idempotent, errors ignored (there is nobody left to tell).
 pub fn restore() {
     if !ACTIVE.swap(false, Ordering::SeqCst) {
@@ -146,7 +185,12 @@ pub fn restore() {
     }
     let mut out = io::stdout();
     let _ = out.write_all(POP_TITLE.as_bytes());
-    let _ = execute!(out, terminal::LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        out,
+        event::DisableMouseCapture,
+        terminal::LeaveAlternateScreen,
+        cursor::Show
+    );
     let _ = terminal::disable_raw_mode();
     let _ = out.flush();
 }
@@ -190,6 +234,7 @@ pub fn map_key(event: KeyEvent) -> Option<Key> {
         KeyCode::End => Key::End,
         KeyCode::Esc => Key::Esc,
         KeyCode::Enter => Key::Enter,
+        KeyCode::Tab => Key::Tab,
         _ => return None,
     })
 }
@@ -198,7 +243,17 @@ pub fn map_key(event: KeyEvent) -> Option<Key> {
 pub fn map_event(event: TermEvent) -> Option<app::Event> {
     match event {
         TermEvent::Key(key) => map_key(key).map(app::Event::Key),
-        TermEvent::Resize(..) => Some(app::Event::Resize),
+        TermEvent::Resize(width, height) => Some(app::Event::Resize { width, height }),
+        TermEvent::Mouse(MouseEvent {
+            kind: kind @ (MouseEventKind::ScrollUp | MouseEventKind::ScrollDown),
+            column,
+            row,
+            ..
+        }) => Some(app::Event::Wheel {
+            column,
+            row,
+            down: kind == MouseEventKind::ScrollDown,
+        }),
         _ => None,
     }
 }
@@ -244,11 +299,35 @@ mod tests {
     }
 
     #[test]
-    fn resize_is_an_event_and_mouse_is_not() {
+    fn resize_carries_the_size_and_only_the_wheel_of_the_mouse_counts() {
         assert!(matches!(
-            map_event(TermEvent::Resize(80, 24)),
-            Some(app::Event::Resize)
+            map_event(TermEvent::Resize(100, 28)),
+            Some(app::Event::Resize {
+                width: 100,
+                height: 28
+            })
         ));
         assert!(map_event(TermEvent::FocusGained).is_none());
+        let mouse = |kind| {
+            map_event(TermEvent::Mouse(MouseEvent {
+                kind,
+                column: 7,
+                row: 9,
+                modifiers: KeyModifiers::NONE,
+            }))
+        };
+        assert!(matches!(
+            mouse(MouseEventKind::ScrollDown),
+            Some(app::Event::Wheel {
+                column: 7,
+                row: 9,
+                down: true
+            })
+        ));
+        assert!(matches!(
+            mouse(MouseEventKind::ScrollUp),
+            Some(app::Event::Wheel { down: false, .. })
+        ));
+        assert!(mouse(MouseEventKind::Moved).is_none());
     }
 }

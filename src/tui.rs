@@ -63,6 +63,9 @@ pub trait Screen {
     fn draw(&mut self, app: &App, preview: &PreviewState) -> io::Result<()>;
     fn set_title(&mut self, title: &str) -> io::Result<()>;
     fn notify(&mut self, text: &str) -> io::Result<()>;
+    /// Gives the terminal back and stops the process until it is continued, then takes
+    /// the terminal again with nothing on it (the next draw repaints every cell).
+    fn suspend(&mut self) -> io::Result<()>;
 }
 
 #[derive(Debug, Clone)]
@@ -105,6 +108,10 @@ impl Screen for Guard {
 
     fn notify(&mut self, text: &str) -> io::Result<()> {
         Guard::notify(self, text)
+    }
+
+    fn suspend(&mut self) -> io::Result<()> {
+        Guard::suspend(self)
     }
 }
 
@@ -167,6 +174,18 @@ pub async fn drive<D: Driver, S: Screen>(
     let mut title = String::new();
     let mut was_finished = app.job.is_finished();
     let mut exit = None;
+    // The keys scroll by what the panes show: the app learns the size before any key.
+    let area = screen.size()?;
+    let effects = app::update(
+        app,
+        stamp(Event::Resize {
+            width: area.width,
+            height: area.height,
+        }),
+    );
+    if let Some(code) = driver.perform(effects) {
+        return Ok(code);
+    }
     loop {
         let deadline = last_draw.filter(|_| app.dirty).map(|t| t + FRAME);
         tokio::select! {
@@ -181,10 +200,31 @@ pub async fn drive<D: Driver, S: Screen>(
                         // Nothing moves once the run is over: no redraw for the clock.
                         continue;
                     }
-                    let effects = app::update(app, stamped);
+                    let mut effects = app::update(app, stamped);
+                    let suspend = effects.contains(&Effect::Suspend);
+                    effects.retain(|e| *e != Effect::Suspend);
                     if let Some(code) = driver.perform(effects) {
                         exit = Some(code);
                         break;
+                    }
+                    if suspend {
+                        screen.suspend()?;
+                        // Back from the shell: the title and every cell are set again,
+                        // at the size the terminal has now.
+                        title.clear();
+                        last_draw = None;
+                        let area = screen.size()?;
+                        let effects = app::update(
+                            app,
+                            stamp(Event::Resize {
+                                width: area.width,
+                                height: area.height,
+                            }),
+                        );
+                        if let Some(code) = driver.perform(effects) {
+                            exit = Some(code);
+                            break;
+                        }
                     }
                 }
             }

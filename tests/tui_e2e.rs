@@ -1,6 +1,7 @@
 //! The real terminal: the built binary in tmux against the in-process simulator. Cancel
 //! with `c` `y`, SIGTERM and a panic must all end with the terminal given back (primary
-//! screen, cooked mode) and the right exit code.
+//! screen, cooked mode, no mouse reports) and the right exit code; Ctrl-Z gives it back
+//! and `fg` brings the whole view back.
 
 mod common;
 
@@ -159,6 +160,11 @@ fn assert_restored(tmux: &Tmux, run: &Run) {
         "0",
         "still on the alternate screen"
     );
+    assert_eq!(
+        tmux.display("#{mouse_any_flag}"),
+        "0",
+        "mouse reports left on"
+    );
     run.assert_cooked();
 }
 
@@ -209,6 +215,11 @@ fn c_then_y_interrupts_our_prompt_and_exits_130_with_the_terminal_restored() {
     let run = Run::new(&sim, "");
     tmux.start(&run.script());
     tmux.wait_for_screen("the node gauge", sampling);
+    assert_eq!(
+        tmux.display("#{mouse_any_flag}"),
+        "1",
+        "wheel reports are on"
+    );
     tmux.keys("c");
     tmux.wait_for_screen("the cancel question", |s| s.contains("Cancel the run?"));
     tmux.keys("y");
@@ -287,5 +298,111 @@ fn a_panic_restores_the_terminal_and_shows_the_message() {
         screen.contains("panicking after the first frame"),
         "{screen}"
     );
+    rt.block_on(sim.shutdown());
+}
+
+/// The state letter of a process (`T`: stopped), from `/proc`.
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .next()?
+        .chars()
+        .next()
+}
+
+fn wait_until(what: &str, tmux: &Tmux, pred: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !pred() {
+        assert!(
+            start.elapsed() < WAIT,
+            "timed out waiting for {what}; screen:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn ctrl_z_gives_the_terminal_back_and_fg_brings_the_view_back() {
+    if !tmux_available() || !Path::new("/bin/bash").exists() {
+        println!("skipped: tmux or bash is not installed");
+        return;
+    }
+    let rt = runtime();
+    let sim = rt.block_on(start_sim(Duration::from_millis(250)));
+    let tmux = Tmux::new("suspend");
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A shell with job control, as a user has: Ctrl-Z and `fg` are its business.
+    let rc = dir.path().join("rc");
+    std::fs::write(&rc, "PS1='$ '\n").expect("rc");
+    let shell = format!("bash --noprofile --rcfile '{}' -i", rc.display());
+    let out = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &shell,
+    ]);
+    assert!(out.status.success(), "tmux: {out:?}");
+    let workflow = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/workflows/txt2img.json");
+    let command = format!(
+        "COMFY_TUI_GRAPHICS=halfblocks '{bin}' run '{workflow}' --server {url} --out '{dir}/out' --no-notify",
+        bin = env!("CARGO_BIN_EXE_comfy-tui"),
+        workflow = workflow.display(),
+        url = sim.url(),
+        dir = dir.path().display(),
+    );
+    tmux.wait_for_screen("the prompt", |s| s.contains('$'));
+    tmux.run(&["send-keys", "-t", "e2e", "-l", &command]);
+    tmux.keys("Enter");
+    tmux.wait_for_screen("the node gauge", sampling);
+    assert_eq!(tmux.display("#{alternate_on}"), "1");
+    assert_eq!(
+        tmux.display("#{mouse_any_flag}"),
+        "1",
+        "wheel reports are on"
+    );
+    let pid = tui_pid(&tmux);
+
+    tmux.keys("C-z");
+    wait_until("the process to stop", &tmux, || {
+        process_state(pid) == Some('T')
+    });
+    wait_until("the primary screen", &tmux, || {
+        tmux.display("#{alternate_on}") == "0"
+    });
+    assert_eq!(
+        tmux.display("#{mouse_any_flag}"),
+        "0",
+        "mouse reports left on"
+    );
+    tmux.wait_for_screen("the shell's stopped-job line", |s| s.contains("Stopped"));
+
+    tmux.run(&["send-keys", "-t", "e2e", "-l", "fg"]);
+    tmux.keys("Enter");
+    wait_until("the view again", &tmux, || {
+        tmux.display("#{alternate_on}") == "1"
+    });
+    // Everything is drawn again, not only what changed while away.
+    let screen = tmux.wait_for_screen("the whole view", |s| {
+        s.contains("Nodes") && s.contains("q quit") && s.contains("comfy-tui")
+    });
+    assert!(!screen.contains("Stopped"), "{screen}");
+    assert_eq!(tmux.display("#{mouse_any_flag}"), "1");
+    tmux.wait_for_screen("the end of the run", |s| s.contains("run ended"));
+    tmux.keys("q");
+    wait_until("the exit", &tmux, || process_state(pid).is_none());
+    wait_until("the primary screen", &tmux, || {
+        tmux.display("#{alternate_on}") == "0"
+    });
+    assert_eq!(tmux.display("#{mouse_any_flag}"), "0");
+    let screen = tmux.wait_for_screen("the summary", |s| s.contains("comfy-tui: done"));
+    assert!(screen.contains("saved"), "{screen}");
     rt.block_on(sim.shutdown());
 }

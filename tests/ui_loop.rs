@@ -65,6 +65,10 @@ struct FakeScreen {
     draws: Vec<Instant>,
     titles: Vec<String>,
     notifications: Vec<String>,
+    suspends: usize,
+    suspended_at: Option<Instant>,
+    /// Sent into the loop when the process is "resumed" (to end a test).
+    on_resume: Option<(mpsc::Sender<Stamped>, Signal)>,
 }
 
 impl FakeScreen {
@@ -74,6 +78,9 @@ impl FakeScreen {
             draws: Vec::new(),
             titles: Vec::new(),
             notifications: Vec::new(),
+            suspends: 0,
+            suspended_at: None,
+            on_resume: None,
         }
     }
 }
@@ -96,6 +103,15 @@ impl Screen for FakeScreen {
 
     fn notify(&mut self, text: &str) -> io::Result<()> {
         self.notifications.push(text.to_owned());
+        Ok(())
+    }
+
+    fn suspend(&mut self) -> io::Result<()> {
+        self.suspends += 1;
+        self.suspended_at = Some(Instant::now());
+        if let Some((tx, sig)) = &self.on_resume {
+            let _ = tx.try_send(signal(*sig));
+        }
         Ok(())
     }
 }
@@ -247,4 +263,39 @@ async fn the_end_of_the_run_notifies_once_and_the_view_stays_until_q() {
         2,
         "the end, then the history; not the ticks"
     );
+}
+
+#[tokio::test]
+async fn ctrl_z_suspends_and_everything_is_drawn_again_on_resume() {
+    let mut scene = Scene::new();
+    scene.running().key('p');
+    // The loop tells the app the real size before anything else.
+    scene.app.ui.screen = (1, 1);
+    let mut driver = FakeDriver::new();
+    driver
+        .tx
+        .send(Stamped::new(
+            Instant::now(),
+            Event::Key(comfy_tui::app::Key::Ctrl('z')),
+        ))
+        .await
+        .expect("send");
+    let mut screen = FakeScreen::new();
+    screen.on_resume = Some((driver.sender(), Signal::Hangup));
+    let code = run(&mut driver, &mut scene, &mut screen)
+        .await
+        .expect("run");
+    assert_eq!(code, comfy_tui::exit::DETACHED);
+    assert_eq!(scene.app.ui.screen, (80, 24));
+    assert_eq!(screen.suspends, 1);
+    assert!(
+        !driver.effects.contains(&Effect::Suspend),
+        "not the runtime's job"
+    );
+    let resumed = screen.suspended_at.expect("suspended");
+    assert!(
+        screen.draws.iter().any(|d| *d >= resumed),
+        "a full frame after the resume"
+    );
+    assert!(!screen.titles.is_empty());
 }

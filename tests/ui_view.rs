@@ -50,6 +50,10 @@ fn the_markdown_key_table_has_every_binding() {
 fn footer_hints_come_from_the_keymap() {
     let mut scene = Scene::new();
     scene.running();
+    let following = screen_text(&render(&scene.app, 80, 24));
+    assert!(!following.contains("f follow"), "{following}");
+    // Scrolling stops following: from then on the footer offers `f`.
+    scene.key('k');
     let screen = screen_text(&render(&scene.app, 80, 24));
     let footer = screen.lines().last().expect("footer");
     for binding in KEYMAP.iter().filter(|b| b.in_footer) {
@@ -222,4 +226,69 @@ fn q_after_the_run_waits_for_the_saves_and_a_second_q_leaves_now() {
         bytes: 1,
     });
     assert_eq!(effects, vec![Effect::Exit(0)]);
+}
+
+#[test]
+fn popups_leave_the_half_block_preview_on_screen() {
+    let mut scene = Scene::new();
+    scene.running();
+    let bare = screen_text(&render(&scene.app, 80, 24));
+    let blocks = |screen: &str| screen.matches('▄').count();
+    assert!(blocks(&bare) > 100, "{bare}");
+    for keys in ["c", "q", "?"] {
+        let mut open = Scene::new();
+        open.running();
+        for key in keys.chars() {
+            open.key(key);
+        }
+        let screen = screen_text(&render(&open.app, 80, 24));
+        assert!(open.app.ui.popup.is_some(), "{keys}");
+        // The popup covers part of the picture; the rest stays.
+        let left = blocks(&screen);
+        assert!(left > 0 && left < blocks(&bare), "{keys}: {left}\n{screen}");
+    }
+}
+
+#[test]
+fn the_summary_leaves_out_nodes_that_took_no_time() {
+    let mut scene = Scene::new();
+    scene.submitted().secs(1.0);
+    scene.msg(r#"{"type":"execution_start","data":{"prompt_id":"PID","timestamp":1}}"#);
+    // The latent and the decoder take no measurable time; the sampler takes 2 s.
+    scene.executing("5").executing("3").secs(2.0).executing("8");
+    scene.executing("9").secs(0.3).end();
+    let summary = ui::summary::summary(&scene.app);
+    assert!(summary.contains("KSampler"), "{summary}");
+    assert!(summary.contains("Save Image"), "{summary}");
+    assert!(!summary.contains("0.0s"), "{summary}");
+    assert!(!summary.contains("Empty Latent Image"), "{summary}");
+}
+
+#[test]
+fn the_outputs_panel_shows_bytes_and_rate_while_a_file_is_saved() {
+    let mut scene = Scene::new();
+    scene.running();
+    scene.executing("9").executed_image("9", "big_00001_.png");
+    let file = comfy_tui::comfy::FileRef {
+        media: "images".into(),
+        filename: "big_00001_.png".into(),
+        subfolder: String::new(),
+        folder_type: "output".into(),
+    };
+    let progress = |bytes| Event::DownloadProgress {
+        file: file.clone(),
+        bytes,
+        total: Some(8 * 1024 * 1024),
+    };
+    scene.send(progress(1024 * 1024));
+    scene.secs(1.0).send(progress(3 * 1024 * 1024));
+    let screen = screen_text(&render(&scene.app, 80, 24));
+    assert!(
+        screen.contains("big_00001_.png  3.0 MiB of 8.0 MiB (37%) · 2.0 MiB/s"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(
+        "download_progress_80x24",
+        render(&scene.app, 80, 24).backend()
+    );
 }

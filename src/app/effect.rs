@@ -23,6 +23,9 @@ pub enum Effect {
     Interrupt(PromptId),
     /// `POST /queue {"delete": [id]}`: our prompt has not started yet.
     DeleteFromQueue(PromptId),
+    /// Give the terminal back and stop the process (Ctrl-Z); on `fg` take the terminal
+    /// again and redraw everything.
+    Suspend,
     /// Leave: the process exits with this code once the screen is restored.
     Exit(i32),
 }

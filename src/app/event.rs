@@ -31,6 +31,7 @@ pub enum Key {
     End,
     Esc,
     Enter,
+    Tab,
 }
 
 #[derive(Debug)]
@@ -82,8 +83,25 @@ pub enum Event {
         reason: String,
     },
     Key(Key),
-    /// The terminal changed size: redraw.
-    Resize,
+    /// The terminal's size in cells (at start and on every change): redraw.
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// The mouse wheel turned over the cell at `column`, `row` (`down`: towards the end).
+    Wheel {
+        column: u16,
+        row: u16,
+        down: bool,
+    },
+    /// An output being saved has `bytes` on disk (of `total` when the server said).
+    /// Sent a few times a second at most.
+    DownloadProgress {
+        file: FileRef,
+        bytes: u64,
+        total: Option<u64>,
+    },
+
     /// Once a second while anything shows a clock; also drives polling and timeouts.
     Tick,
     /// SIGINT outside raw mode, SIGTERM or SIGHUP.

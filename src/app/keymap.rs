@@ -15,6 +15,9 @@ pub enum Action {
     PageDown,
     Top,
     Bottom,
+    Follow,
+    FocusNext,
+    Suspend,
     ClosePopup,
 }
 
@@ -77,7 +80,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "↑/k",
         action: Action::ScrollUp,
         hint: "up",
-        help: "Scroll the node list (or the traceback) up.",
+        help: "Scroll the focused pane up.",
         in_footer: false,
     },
     Binding {
@@ -85,7 +88,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "↓/j",
         action: Action::ScrollDown,
         hint: "down",
-        help: "Scroll the node list (or the traceback) down.",
+        help: "Scroll the focused pane down.",
         in_footer: false,
     },
     Binding {
@@ -118,6 +121,30 @@ pub const KEYMAP: &[Binding] = &[
         action: Action::Bottom,
         hint: "bottom",
         help: "Go to the bottom.",
+        in_footer: false,
+    },
+    Binding {
+        keys: &[Key::Char('f'), Key::Char('F')],
+        label: "f",
+        action: Action::Follow,
+        hint: "follow",
+        help: "Follow the running node and the newest log line again.",
+        in_footer: true,
+    },
+    Binding {
+        keys: &[Key::Tab],
+        label: "Tab",
+        action: Action::FocusNext,
+        hint: "focus",
+        help: "Move the scroll keys to the next pane; the wheel scrolls the one under it.",
+        in_footer: false,
+    },
+    Binding {
+        keys: &[Key::Ctrl('z')],
+        label: "Ctrl-Z",
+        action: Action::Suspend,
+        hint: "suspend",
+        help: "Suspend to the shell; fg brings the view back.",
         in_footer: false,
     },
     Binding {

@@ -51,13 +51,114 @@ pub enum Popup {
     Help,
 }
 
-#[derive(Debug, Clone, Default)]
+/// The panes that scroll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Nodes,
+    Error,
+    Log,
+}
+
+/// Where a pane's view starts. With `follow` on, the view tracks what is happening (the
+/// running node, the newest log line) and `offset` is unused; any scroll turns it off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scroll {
+    /// The first visible row (for the log: the ring index, counting dropped lines, of the
+    /// first visible line, so that the view stays put when old lines go).
+    pub offset: usize,
+    pub follow: bool,
+}
+
+impl Scroll {
+    pub const FOLLOW: Self = Self {
+        offset: 0,
+        follow: true,
+    };
+    pub const TOP: Self = Self {
+        offset: 0,
+        follow: false,
+    };
+}
+
+#[derive(Debug, Clone)]
 pub struct Ui {
     pub popup: Option<Popup>,
     pub hide_preview: bool,
     pub show_log: bool,
-    /// First visible row of the node list (or of the traceback when an error shows).
-    pub scroll: usize,
+    pub nodes: Scroll,
+    /// The traceback (or the rejection's node errors).
+    pub error: Scroll,
+    pub log: Scroll,
+    /// The pane the scroll keys move; `None`: the error when one shows, else the nodes.
+    pub focus: Option<Pane>,
+    /// The terminal's size in cells, from the resize events: the keys scroll by what the
+    /// view shows.
+    pub screen: (u16, u16),
+}
+
+impl Default for Ui {
+    fn default() -> Self {
+        Self {
+            popup: None,
+            hide_preview: false,
+            show_log: false,
+            nodes: Scroll::FOLLOW,
+            error: Scroll::TOP,
+            log: Scroll::FOLLOW,
+            focus: None,
+            screen: (80, 24),
+        }
+    }
+}
+
+impl Ui {
+    pub fn scroll_mut(&mut self, pane: Pane) -> &mut Scroll {
+        match pane {
+            Pane::Nodes => &mut self.nodes,
+            Pane::Error => &mut self.error,
+            Pane::Log => &mut self.log,
+        }
+    }
+}
+
+/// An output being written, as its progress events tell.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transfer {
+    pub file: FileRef,
+    pub bytes: u64,
+    pub total: Option<u64>,
+    /// The first progress event's time and bytes: the rate is measured from there, so
+    /// that time spent waiting for a download slot does not count.
+    since: (Instant, u64),
+    pub at: Instant,
+}
+
+impl Transfer {
+    /// Shortest span a rate is given over: a first chunk says nothing of the speed.
+    const RATE_SPAN: Duration = Duration::from_millis(200);
+
+    pub fn new(file: FileRef, bytes: u64, total: Option<u64>, at: Instant) -> Self {
+        Self {
+            file,
+            bytes,
+            total,
+            since: (at, bytes),
+            at,
+        }
+    }
+
+    pub fn advance(&mut self, bytes: u64, total: Option<u64>, at: Instant) {
+        self.bytes = self.bytes.max(bytes);
+        self.total = total.or(self.total);
+        self.at = self.at.max(at);
+    }
+
+    /// Bytes per second so far, by the events' clock.
+    pub fn rate(&self) -> Option<f64> {
+        let span = self.at.saturating_duration_since(self.since.0);
+        (span >= Self::RATE_SPAN)
+            .then(|| self.bytes.saturating_sub(self.since.1) as f64 / span.as_secs_f64())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +192,8 @@ pub struct App {
     pub connection: Connection,
     pub saved: Vec<SavedOutput>,
     pub failed_saves: Vec<(FileRef, String)>,
+    /// Outputs being written, while their progress events come.
+    pub transfers: Vec<Transfer>,
     pub rejection: Option<Rejection>,
     /// Why the run could not go on (unreachable, lost), for the summary.
     pub fatal: Option<String>,
@@ -141,6 +244,7 @@ impl App {
             connection: Connection::Connecting,
             saved: Vec::new(),
             failed_saves: Vec::new(),
+            transfers: Vec::new(),
             rejection: None,
             fatal: None,
             log: Ring::new(LOG_CAPACITY),

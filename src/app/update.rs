@@ -2,13 +2,14 @@
 
 use super::keymap::{self, Action, Answer};
 use super::{
-    App, Cancel, Connection, Effect, Event, HistoryFetch, Key, Popup, Report, SavedOutput, Signal,
-    Stamped,
+    App, Cancel, Connection, Effect, Event, HistoryFetch, Key, Pane, Popup, Report, SavedOutput,
+    Scroll, Signal, Stamped, Transfer,
 };
 use crate::comfy::http::HistoryEntry;
 use crate::comfy::preview::BinaryFrame;
 use crate::comfy::ws::WsItem;
 use crate::job::{Notice, Outcome, Phase};
+use crate::ui::scroll::{self, Motion};
 use std::time::{Duration, Instant};
 
 /// How often `/queue` is asked while our prompt waits (it tells our position).
@@ -190,12 +191,24 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
             );
             app.resyncing = false;
         }
+        Event::DownloadProgress { file, bytes, total } => {
+            if !app.requested.contains(&file) {
+                // A late event for a file that is already saved or failed.
+            } else if let Some(transfer) = app.transfers.iter_mut().find(|t| t.file == file) {
+                transfer.advance(bytes, total, at);
+            } else if !app.saved.iter().any(|s| s.file == file)
+                && !app.failed_saves.iter().any(|(f, _)| *f == file)
+            {
+                app.transfers.push(Transfer::new(file, bytes, total, at));
+            }
+        }
         Event::Saved {
             node,
             file,
             path,
             bytes,
         } => {
+            app.transfers.retain(|t| t.file != file);
             if !settle_download(app, &file) {
                 // Already given up on when the app left.
                 return effects;
@@ -217,6 +230,7 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
             });
         }
         Event::SaveFailed { node, file, reason } => {
+            app.transfers.retain(|t| t.file != file);
             if !settle_download(app, &file) {
                 return effects;
             }
@@ -240,7 +254,23 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
             );
         }
         Event::Key(key) => on_key(app, key, at, &mut effects),
-        Event::Resize => {}
+        Event::Resize { width, height } => app.ui.screen = (width, height),
+        Event::Wheel { column, row, down } => {
+            if app.ui.popup.is_none()
+                && let Some(pane) = scroll::pane_at(app, column, row)
+            {
+                let rows = scroll::WHEEL_ROWS;
+                scroll_pane(
+                    app,
+                    pane,
+                    if down {
+                        Motion::Down(rows)
+                    } else {
+                        Motion::Up(rows)
+                    },
+                );
+            }
+        }
         Event::Tick => on_tick(app, at, &mut effects),
         // SIGTERM (`timeout`, a service manager) cancels like Ctrl-C, so that nothing is
         // left running unwatched; a second one leaves at once.
@@ -656,6 +686,11 @@ fn request_cancel(app: &mut App, at: Instant, effects: &mut Vec<Effect>) {
 }
 
 fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Effect>) {
+    if keymap::action_for(key) == Some(Action::Suspend) {
+        // Ctrl-Z works whatever shows: the question is still there after `fg`.
+        effects.push(Effect::Suspend);
+        return;
+    }
     match app.ui.popup {
         Some(Popup::ConfirmCancel) => {
             match keymap::answer_for(keymap::CONFIRM_CANCEL, key) {
@@ -728,14 +763,41 @@ fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Effect>) {
         Action::TogglePreview => app.ui.hide_preview = !app.ui.hide_preview,
         Action::ToggleLog => app.ui.show_log = !app.ui.show_log,
         Action::Help => app.ui.popup = Some(Popup::Help),
-        Action::ScrollUp => app.ui.scroll = app.ui.scroll.saturating_sub(1),
-        Action::ScrollDown => app.ui.scroll = app.ui.scroll.saturating_add(1),
-        Action::PageUp => app.ui.scroll = app.ui.scroll.saturating_sub(10),
-        Action::PageDown => app.ui.scroll = app.ui.scroll.saturating_add(10),
-        Action::Top => app.ui.scroll = 0,
-        Action::Bottom => app.ui.scroll = usize::MAX / 2,
+        Action::ScrollUp => scroll_focused(app, Motion::Up(1)),
+        Action::ScrollDown => scroll_focused(app, Motion::Down(1)),
+        Action::PageUp => scroll_focused(app, Motion::PageUp),
+        Action::PageDown => scroll_focused(app, Motion::PageDown),
+        Action::Top => scroll_focused(app, Motion::Top),
+        Action::Bottom => scroll_focused(app, Motion::Bottom),
+        Action::Follow => {
+            app.ui.nodes = Scroll::FOLLOW;
+            app.ui.log = Scroll::FOLLOW;
+        }
+        Action::FocusNext => app.ui.focus = Some(scroll::next_focus(app)),
+        Action::Suspend => {}
         Action::ClosePopup => {}
     }
+}
+
+fn scroll_focused(app: &mut App, motion: Motion) {
+    let pane = scroll::focused(app);
+    scroll_pane(app, pane, motion);
+}
+
+/// Moves a pane's view from where it shows now; following stops.
+fn scroll_pane(app: &mut App, pane: Pane, motion: Motion) {
+    let Some(view) = scroll::view(app, pane) else {
+        return;
+    };
+    let first = scroll::moved(&view, motion);
+    let offset = match pane {
+        Pane::Log => crate::ui::log::anchor(app, first),
+        Pane::Nodes | Pane::Error => first,
+    };
+    *app.ui.scroll_mut(pane) = Scroll {
+        offset,
+        follow: false,
+    };
 }
 
 fn quit(app: &mut App, at: Instant, effects: &mut Vec<Effect>) {

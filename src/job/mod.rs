@@ -327,7 +327,8 @@ impl Job {
             .count()
     }
 
-    /// The whole graph's progress in 0..=1, counting the running nodes' own progress.
+    /// The whole graph's progress in 0..=1, counting the partial progress of the nodes
+    /// that ran but did not finish.
     pub fn graph_fraction(&self) -> f64 {
         if self.outcome() == Some(Outcome::Success) {
             return 1.0;
@@ -336,10 +337,17 @@ impl Job {
         if total == 0 {
             return 0.0;
         }
+        // A node that was stopped or failed keeps the steps it made: the bar must not
+        // go back when a run is interrupted.
         let partial: f64 = self
             .nodes
             .iter()
-            .filter(|n| n.state == NodeState::Running)
+            .filter(|n| {
+                matches!(
+                    n.state,
+                    NodeState::Running | NodeState::Interrupted | NodeState::Failed
+                )
+            })
             .map(NodeRun::fraction)
             .sum();
         ((done as f64 + partial) / total as f64).clamp(0.0, 1.0)

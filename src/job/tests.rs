@@ -100,3 +100,31 @@ fn bare_executing_counts_only_while_running() {
         Some(Notice::NodeStarted(NodeId::from("1")))
     );
 }
+
+#[test]
+fn graph_progress_does_not_go_back_on_an_interrupt() {
+    let t0 = Instant::now();
+    let mut job = Job::new(&workflow(), PromptId::from("p"));
+    job.submitting(t0);
+    job.submitted(PromptId::from("p"), 1.0, t0);
+    for text in [
+        r#"{"type":"execution_start","data":{"prompt_id":"p"}}"#,
+        r#"{"type":"executing","data":{"node":"1","prompt_id":"p"}}"#,
+        r#"{"type":"progress","data":{"value":2,"max":3,"prompt_id":"p","node":"1"}}"#,
+    ] {
+        job.apply(&msg(text), t0);
+    }
+    let before = job.graph_fraction();
+    assert!((before - 1.0 / 3.0).abs() < 1e-9, "{before}");
+    job.apply(
+        &msg(r#"{"type":"execution_interrupted","data":{"prompt_id":"p","node_id":"1","node_type":"ProbeSteps","executed":[]}}"#),
+        t0,
+    );
+    job.apply(
+        &msg(r#"{"type":"executing","data":{"node":null,"prompt_id":"p"}}"#),
+        t0,
+    );
+    assert_eq!(job.outcome(), Some(Outcome::Interrupted));
+    assert_eq!(job.nodes[0].state, NodeState::Interrupted);
+    assert!(job.graph_fraction() >= before, "{}", job.graph_fraction());
+}

@@ -1,6 +1,7 @@
 //! The error panel: a node's exception with its scrollable traceback, a rejected prompt
 //! with its node errors, or why the run was lost.
 
+use super::scroll::View;
 use super::{format, theme};
 use crate::app::App;
 use crate::job::Outcome;
@@ -108,9 +109,17 @@ fn content(app: &App) -> (String, Vec<Line<'static>>) {
     (" Run lost ".into(), lines)
 }
 
-/// The first body line to show, clamped to the content (the keys may overshoot).
-pub fn first_line(app: &App, total: usize, visible: usize) -> usize {
-    app.ui.scroll.min(total.saturating_sub(visible))
+/// The panel's view in `area`: the user's scroll over the wrapped lines, clamped.
+pub fn view(app: &App, area: Rect) -> View {
+    let inner = Block::bordered().inner(area);
+    let total = wrapped(content(app).1, inner.width).len();
+    let visible = usize::from(inner.height);
+    View {
+        area,
+        first: app.ui.error.offset.min(total.saturating_sub(visible)),
+        visible,
+        total,
+    }
 }
 
 /// Wraps the content to `width` so that scrolling counts screen rows.
@@ -143,10 +152,13 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
         .border_style(theme::error())
         .title(Span::styled(heading, theme::error_title()));
     let inner = block.inner(area);
-    let visible = usize::from(inner.height);
     let lines = wrapped(lines, inner.width);
-    let total = lines.len();
-    let first = first_line(app, total, visible);
+    let View {
+        first,
+        visible,
+        total,
+        ..
+    } = view(app, area);
     let paragraph = Paragraph::new(lines);
     let mut block = block;
     if total > visible {

@@ -13,6 +13,8 @@ use ratatui::widgets::Paragraph;
 fn applies(action: Action, app: &App) -> bool {
     match action {
         Action::Cancel => !app.job.is_finished() && !app.user_cancelled(),
+        // Worth saying only once the user has scrolled away.
+        Action::Follow => !app.ui.nodes.follow || (app.ui.show_log && !app.ui.log.follow),
         _ => true,
     }
 }

@@ -25,6 +25,7 @@ pub fn key_name(key: Key) -> String {
         Key::End => "End".into(),
         Key::Esc => "Esc".into(),
         Key::Enter => "Enter".into(),
+        Key::Tab => "Tab".into(),
     }
 }
 
@@ -42,14 +43,40 @@ pub fn markdown_key_table() -> String {
     out
 }
 
-/// The popup's lines at a given inner width.
-pub fn lines(width: u16) -> Vec<Line<'static>> {
-    let label_width = KEYMAP
+/// The popup's lines at a given inner width; when they would be more than `height`, one
+/// line a key, cut short, so that every key and the way out still show.
+pub fn fitted_lines(width: u16, height: u16) -> Vec<Line<'static>> {
+    let lines = lines(width);
+    if lines.len() <= usize::from(height) {
+        return lines;
+    }
+    let label_width = label_width();
+    let text_width = usize::from(width).saturating_sub(label_width).max(10);
+    let mut short: Vec<Line<'static>> = KEYMAP
+        .iter()
+        .map(|binding| {
+            Line::from(vec![
+                Span::styled(format!("{:<label_width$}", binding.label), theme::key()),
+                Span::raw(format::truncate(binding.help, text_width)),
+            ])
+        })
+        .collect();
+    short.push(Line::styled("Esc, ? or q closes this help.", theme::dim()));
+    short
+}
+
+fn label_width() -> usize {
+    KEYMAP
         .iter()
         .map(|b| b.label.chars().count())
         .max()
         .unwrap_or(1)
-        + 2;
+        + 2
+}
+
+/// The popup's lines at a given inner width.
+pub fn lines(width: u16) -> Vec<Line<'static>> {
+    let label_width = label_width();
     let text_width = usize::from(width).saturating_sub(label_width).max(10);
     let mut lines = Vec::new();
     for binding in KEYMAP {
@@ -69,11 +96,17 @@ pub fn lines(width: u16) -> Vec<Line<'static>> {
     lines
 }
 
-pub fn render(frame: &mut Frame<'_>, area: Rect) {
+/// Where the popup goes on a screen of `area`.
+pub fn area(area: Rect) -> Rect {
     let width = area.width.saturating_sub(4).min(MAX_WIDTH);
-    let body = lines(width.saturating_sub(4));
+    let body = fitted_lines(width.saturating_sub(4), area.height.saturating_sub(2));
     let height = (body.len() as u16 + 2).min(area.height);
-    let rect = popup::centered(area, width, height);
+    popup::centered(area, width, height)
+}
+
+pub fn render(frame: &mut Frame<'_>, area: Rect) {
+    let rect = self::area(area);
+    let body = fitted_lines(rect.width.saturating_sub(4), area.height.saturating_sub(2));
     let block = Block::bordered()
         .border_style(theme::popup_border())
         .title(Span::styled(" Keys ", theme::title()))

@@ -1,7 +1,9 @@
-//! The event log: the newest reports, one line each, stamped with the time into the run.
+//! The event log: the reports, one line each, stamped with the time into the run; it
+//! follows the newest line until the user scrolls it.
 
+use super::scroll::{self, View};
 use super::{format, theme};
-use crate::app::{App, Report};
+use crate::app::{App, LogLine, Pane, Report};
 use crate::comfy::NodeId;
 use crate::job::Job;
 use crate::text::sanitize;
@@ -124,18 +126,64 @@ fn is_chatter(report: &Report) -> bool {
     matches!(report, Report::Progress { .. } | Report::Preview { .. })
 }
 
-pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
-    let block = Block::bordered()
-        .border_style(theme::border())
-        .title(Span::styled(" Log ", theme::title()));
-    let room = usize::from(block.inner(area).height);
-    let mut lines: Vec<Line<'_>> = app
-        .log
+/// The lines the panel shows, oldest first, each with its ring index (counting the lines
+/// the ring dropped, so that an index names the same line for good).
+pub fn entries(app: &App) -> Vec<(usize, &LogLine)> {
+    let dropped = usize::try_from(app.log.dropped()).unwrap_or(usize::MAX);
+    app.log
         .iter()
-        .rev()
-        .filter(|line| !is_chatter(&line.report))
-        .take(room)
-        .map(|line| {
+        .enumerate()
+        .filter(|(_, line)| !is_chatter(&line.report))
+        .map(|(i, line)| (dropped.saturating_add(i), line))
+        .collect()
+}
+
+/// Where the first line at `index` (a ring index) is among `entries`: the first one at
+/// or after it (the line itself may have been dropped since).
+fn position(entries: &[(usize, &LogLine)], index: usize) -> usize {
+    entries.partition_point(|(i, _)| *i < index)
+}
+
+/// The ring index of the line shown first when the view starts at row `first`.
+pub fn anchor(app: &App, first: usize) -> usize {
+    let entries = entries(app);
+    entries.get(first).or(entries.last()).map_or(0, |(i, _)| *i)
+}
+
+fn view_of(app: &App, area: Rect, entries: &[(usize, &LogLine)]) -> View {
+    let visible = usize::from(Block::bordered().inner(area).height);
+    let total = entries.len();
+    let max_first = total.saturating_sub(visible);
+    let first = if app.ui.log.follow {
+        max_first
+    } else {
+        position(entries, app.ui.log.offset).min(max_first)
+    };
+    View {
+        area,
+        first,
+        visible,
+        total,
+    }
+}
+
+/// The panel's view in `area`: the newest lines while following, else from the line the
+/// user scrolled to.
+pub fn view(app: &App, area: Rect) -> View {
+    view_of(app, area, &entries(app))
+}
+
+pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let mut block = Block::bordered()
+        .border_style(theme::pane_border(scroll::marked(app, Pane::Log)))
+        .title(Span::styled(" Log ", theme::title()));
+    let entries = entries(app);
+    let view = view_of(app, area, &entries);
+    let mut lines: Vec<Line<'_>> = entries
+        .iter()
+        .skip(view.first)
+        .take(view.visible)
+        .map(|(_, line)| {
             let at = line.at.saturating_duration_since(app.started);
             Line::from(vec![
                 Span::styled(format!("{:>6} ", format::clock(at)), theme::dim()),
@@ -146,9 +194,19 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
             ])
         })
         .collect();
-    lines.reverse();
     if lines.is_empty() {
         lines.push(Line::styled("nothing yet", theme::dim()));
+    }
+    if view.total > view.visible && view.visible > 0 {
+        let (from, to, of) = view.position();
+        let mode = if app.ui.log.follow {
+            "following"
+        } else {
+            "f: follow"
+        };
+        block = block.title_bottom(
+            Line::styled(format!(" {from}-{to} of {of} · {mode} "), theme::dim()).right_aligned(),
+        );
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -12,6 +12,7 @@ pub mod nodes;
 pub mod outputs;
 pub mod popup;
 pub mod preview;
+pub mod scroll;
 pub mod summary;
 pub mod theme;
 pub mod title;

@@ -1,7 +1,8 @@
 //! The node list: every node of the graph in execution order, its state and its time.
 
+use super::scroll::{self, View};
 use super::{format, theme};
-use crate::app::App;
+use crate::app::{App, Pane};
 use crate::job::{NodeRun, NodeState};
 use crate::text::sanitize;
 use ratatui::Frame;
@@ -12,14 +13,28 @@ use ratatui::widgets::{Block, Cell, Row, Table};
 /// Inner width from which the class column is shown next to the title.
 const CLASS_COLUMN_MIN_WIDTH: u16 = 64;
 
-/// The first row to show: the user's scroll, clamped; while the user has not scrolled
-/// (offset 0), the list follows the running node so that it never runs off screen.
-pub fn first_row(app: &App, visible: usize) -> usize {
-    let len = app.job.nodes.len();
-    let max_first = len.saturating_sub(visible);
-    if app.ui.scroll > 0 || visible == 0 {
-        return app.ui.scroll.min(max_first);
+/// The node list's view in `area`: the user's scroll, clamped; while following, the
+/// rows around the running node (or the last one that ran), so that it never runs off
+/// screen.
+pub fn view(app: &App, area: Rect) -> View {
+    let visible = usize::from(Block::bordered().inner(area).height);
+    let total = app.job.nodes.len();
+    let max_first = total.saturating_sub(visible);
+    let first = if app.ui.nodes.follow {
+        follow_row(app, visible).min(max_first)
+    } else {
+        app.ui.nodes.offset.min(max_first)
+    };
+    View {
+        area,
+        first,
+        visible,
+        total,
     }
+}
+
+/// The first row that keeps the node in focus in view, with a third of the pane after it.
+fn follow_row(app: &App, visible: usize) -> usize {
     let focus = app
         .job
         .nodes
@@ -32,7 +47,7 @@ pub fn first_row(app: &App, visible: usize) -> usize {
                 .rposition(|n| matches!(n.state, NodeState::Done | NodeState::Interrupted))
         });
     match focus {
-        Some(i) if i >= visible => (i + 1 + visible / 3).saturating_sub(visible).min(max_first),
+        Some(i) if i >= visible => (i + 1 + visible / 3).saturating_sub(visible),
         _ => 0,
     }
 }
@@ -47,8 +62,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
             Span::styled(format!("{done}/{total} "), theme::dim()),
         ]));
     let inner = block.inner(area);
-    let visible = usize::from(inner.height);
-    let first = first_row(app, visible);
+    let view = view(app, area);
+    let (first, visible) = (view.first, view.visible);
     let wide = inner.width >= CLASS_COLUMN_MIN_WIDTH;
     let rows: Vec<Row<'_>> = job
         .nodes
@@ -66,15 +81,16 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
         widths.push(Constraint::Fill(2));
     }
     widths.extend([Constraint::Length(7), Constraint::Length(7)]);
-    let mut title = block;
+    let mut title = block.border_style(theme::pane_border(scroll::marked(app, Pane::Nodes)));
     if job.nodes.len() > visible && visible > 0 {
-        let last = (first + visible).min(job.nodes.len());
+        let (from, to, of) = view.position();
+        let mode = if app.ui.nodes.follow {
+            "following"
+        } else {
+            "f: follow"
+        };
         title = title.title_bottom(
-            Line::styled(
-                format!(" {}-{} of {} ", first + 1, last, job.nodes.len()),
-                theme::dim(),
-            )
-            .right_aligned(),
+            Line::styled(format!(" {from}-{to} of {of} · {mode} "), theme::dim()).right_aligned(),
         );
     }
     if job.nodes.is_empty() {

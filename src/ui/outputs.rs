@@ -1,8 +1,9 @@
 //! The files of the run: saved ones with their size and path, failed ones with the reason,
-//! and those the server announced that are not saved yet.
+//! and those the server announced that are not saved yet (with bytes and rate while they
+//! are being written).
 
 use super::{format, theme};
-use crate::app::App;
+use crate::app::{App, Transfer};
 use crate::text::sanitize;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -31,6 +32,19 @@ pub fn wanted_height(app: &App) -> u16 {
         return 0;
     }
     (rows.clamp(1, MAX_ROWS) + 2) as u16
+}
+
+/// `12.0 MiB of 48.0 MiB (25%) · 6.1 MiB/s`: how far a file being saved is.
+pub fn progress(transfer: &Transfer) -> String {
+    let mut text = format::bytes(transfer.bytes);
+    if let Some(total) = transfer.total.filter(|&t| t > 0) {
+        let percent = (transfer.bytes.min(total) * 100) / total;
+        text.push_str(&format!(" of {} ({percent}%)", format::bytes(total)));
+    }
+    if let Some(rate) = transfer.rate() {
+        text.push_str(&format!(" · {}/s", format::bytes(rate as u64)));
+    }
+    text
 }
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
@@ -75,10 +89,14 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
         "on the server"
     };
     for file in pending(app) {
+        let state = match app.transfers.iter().find(|t| t.file == *file) {
+            Some(transfer) => progress(transfer),
+            None => waiting_word.to_owned(),
+        };
         lines.push(Line::from(vec![
             Span::styled("· ", theme::dim()),
             Span::raw(sanitize(&file.filename).into_owned()),
-            Span::styled(format!("  {waiting_word}"), theme::dim()),
+            Span::styled(format!("  {state}"), theme::dim()),
         ]));
     }
     if lines.is_empty() {

@@ -22,30 +22,51 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     )
 }
 
-pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
-    match app.ui.popup {
-        None => {}
-        Some(Popup::Help) => help::render(frame, area),
-        Some(Popup::ConfirmCancel) => {
+/// The open popup's title, text and answers (the help popup has its own layout).
+fn question_for(app: &App) -> Option<(&'static str, String, &'static [AnswerBinding])> {
+    match app.ui.popup? {
+        Popup::Help => None,
+        Popup::ConfirmCancel => {
             let what = if matches!(app.job.phase, Phase::Submitting | Phase::Queued) {
                 "Remove prompt {id} from the server's queue?"
             } else {
                 "Stop prompt {id} on the server?"
             };
             let text = what.replace("{id}", &sanitize(app.job.prompt_id.short()));
-            question(frame, area, " Cancel the run? ", &text, CONFIRM_CANCEL);
+            Some((" Cancel the run? ", text, CONFIRM_CANCEL))
         }
-        Some(Popup::ConfirmQuit) => question(
-            frame,
-            area,
+        Popup::ConfirmQuit => Some((
             " Quit? ",
-            "The run is still going on the server.",
+            "The run is still going on the server.".to_owned(),
             CONFIRM_QUIT,
-        ),
+        )),
     }
 }
 
-fn question(frame: &mut Frame<'_>, area: Rect, title: &str, text: &str, table: &[AnswerBinding]) {
+/// Where the open popup goes on a screen of `area`, if one is open.
+pub fn area(area: Rect, app: &App) -> Option<Rect> {
+    match app.ui.popup? {
+        Popup::Help => Some(help::area(area)),
+        _ => {
+            let (_, text, table) = question_for(app)?;
+            Some(question_rect(area, &question_lines(&text, table)))
+        }
+    }
+}
+
+pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    match app.ui.popup {
+        None => {}
+        Some(Popup::Help) => help::render(frame, area),
+        Some(_) => {
+            if let Some((title, text, table)) = question_for(app) {
+                question(frame, area, title, &text, table);
+            }
+        }
+    }
+}
+
+fn question_lines(text: &str, table: &[AnswerBinding]) -> Vec<Line<'static>> {
     let mut lines = vec![Line::raw(text.to_owned()), Line::raw("")];
     for answer in table {
         lines.push(Line::from(vec![
@@ -53,8 +74,17 @@ fn question(frame: &mut Frame<'_>, area: Rect, title: &str, text: &str, table: &
             Span::raw(answer.text),
         ]));
     }
+    lines
+}
+
+fn question_rect(area: Rect, lines: &[Line<'_>]) -> Rect {
     let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
-    let rect = centered(area, widest + 4, lines.len() as u16 + 2);
+    centered(area, widest + 4, lines.len() as u16 + 2)
+}
+
+fn question(frame: &mut Frame<'_>, area: Rect, title: &str, text: &str, table: &[AnswerBinding]) {
+    let lines = question_lines(text, table);
+    let rect = question_rect(area, &lines);
     let block = Block::bordered()
         .border_style(theme::popup_border())
         .title(Span::styled(title.to_owned(), theme::title()))

@@ -240,18 +240,26 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, state: &PreviewState
     let inner = image_area(area);
     frame.render_widget(block, area);
 
-    // Graphics protocols draw over everything: leave the picture out while a popup shows.
-    let popup_open = app.ui.popup.is_some();
+    // Half blocks are cells: a popup drawn later covers them like any text. Graphics
+    // protocols draw over everything, so such a picture is left out only where a popup
+    // would overlap it.
+    let popup = super::popup::area(frame.area(), app);
+    let mut popup_hides = false;
     if let Some((_, protocol)) = state.shown() {
         let size = protocol.size();
-        if !popup_open && size.width <= inner.width && size.height <= inner.height {
+        if size.width <= inner.width && size.height <= inner.height {
             let x = inner.x + (inner.width - size.width) / 2;
             let y = inner.y + (inner.height - size.height) / 2;
             let rect = Rect::new(x, y, size.width, size.height);
-            frame.render_widget(Image::new(protocol), rect);
-            return;
+            popup_hides = !matches!(protocol, Protocol::Halfblocks(_))
+                && popup.is_some_and(|p| p.intersects(rect));
+            if !popup_hides {
+                frame.render_widget(Image::new(protocol), rect);
+                return;
+            }
         }
     }
+    let popup_open = popup_hides;
     let message = match (&wanted, &state.failed) {
         (_, Some((_, reason))) => Line::styled(
             format!("cannot show it: {}", sanitize(reason)),

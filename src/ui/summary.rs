@@ -8,6 +8,8 @@ use std::fmt::Write;
 
 /// How many node times the summary lists.
 const SLOWEST: usize = 5;
+/// The shortest time listed: anything less prints as `0.0s`.
+const MEASURABLE: std::time::Duration = std::time::Duration::from_millis(50);
 
 pub fn summary(app: &App) -> String {
     let job = &app.job;
@@ -47,7 +49,13 @@ pub fn summary(app: &App) -> String {
         out.push('\n');
     }
     // The slowest nodes, in graph order: where the time went, without a wall of lines.
-    let mut timed: Vec<_> = job.durations().enumerate().collect();
+    // A node that took no measurable time (it prints as 0.0s) says nothing about where
+    // the time went.
+    let mut timed: Vec<_> = job
+        .durations()
+        .filter(|(_, d)| *d >= MEASURABLE)
+        .enumerate()
+        .collect();
     timed.sort_by_key(|(_, (_, d))| std::cmp::Reverse(*d));
     let hidden = timed.len().saturating_sub(SLOWEST);
     timed.truncate(SLOWEST);

@@ -28,6 +28,15 @@ pub fn border() -> Style {
     Style::default().fg(DIM)
 }
 
+/// A scrolling pane's border: the accent when the scroll keys move it.
+pub fn pane_border(focused: bool) -> Style {
+    if focused {
+        Style::default().fg(ACCENT)
+    } else {
+        border()
+    }
+}
+
 pub fn key() -> Style {
     Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)
 }

@@ -38,7 +38,12 @@ pub struct Scene {
 
 impl Scene {
     pub fn new() -> Self {
-        let workflow = Workflow::parse(WORKFLOW, Path::new("txt2img.json")).expect("workflow");
+        Self::with_workflow(WORKFLOW)
+    }
+
+    /// A scene for another API-format graph.
+    pub fn with_workflow(json: &str) -> Self {
+        let workflow = Workflow::parse(json, Path::new("workflow.json")).expect("workflow");
         let t0 = Instant::now();
         let config = AppConfig {
             server: "http://127.0.0.1:8188".into(),
@@ -72,6 +77,12 @@ impl Scene {
 
     pub fn key(&mut self, c: char) -> Vec<app::Effect> {
         self.send(Event::Key(Key::Char(c)))
+    }
+
+    /// The terminal is `width`×`height` (the keys scroll by what it shows).
+    pub fn resize(&mut self, width: u16, height: u16) -> &mut Self {
+        self.send(Event::Resize { width, height });
+        self
     }
 
     pub fn msg(&mut self, json: &str) -> &mut Self {

@@ -599,25 +599,52 @@ fn a_reconnect_resyncs_and_a_forgotten_prompt_is_lost() {
     assert_eq!(app.job.outcome(), Some(Outcome::Lost));
 }
 
+/// An app running a graph of `n` independent nodes, the first of them running.
+fn long_app(n: usize) -> (App, Instant) {
+    let nodes: Vec<String> = (1..=n)
+        .map(|i| format!(r#""{i}": {{"class_type": "ProbeSteps", "inputs": {{"steps": 3}}}}"#))
+        .collect();
+    let workflow = Workflow::parse(&format!("{{{}}}", nodes.join(",")), Path::new("w.json"))
+        .expect("workflow");
+    let (mut app, t0) = app(true);
+    app.job = Job::new(&workflow, PromptId::from(PROMPT));
+    running(&mut app, t0);
+    (app, t0)
+}
+
 #[test]
 fn every_keymap_action_is_reachable() {
     for binding in keymap::KEYMAP {
-        let (mut app, t0) = app(true);
-        running(&mut app, t0);
-        app.ui.scroll = 5;
-        send(&mut app, t0, Event::Key(binding.keys[0]));
+        let (mut app, t0) = long_app(100);
+        app.ui.nodes = Scroll {
+            offset: 50,
+            follow: false,
+        };
+        let effects = send(&mut app, t0, Event::Key(binding.keys[0]));
+        // 80x24 by default: the node list shows 18 rows, a page moves 17.
+        let nodes = app.ui.nodes;
+        let at = |offset| {
+            nodes
+                == Scroll {
+                    offset,
+                    follow: false,
+                }
+        };
         let changed = match binding.action {
             Action::Cancel => app.ui.popup == Some(Popup::ConfirmCancel),
             Action::Quit => app.ui.popup == Some(Popup::ConfirmQuit),
             Action::TogglePreview => app.ui.hide_preview,
             Action::ToggleLog => app.ui.show_log,
             Action::Help => app.ui.popup == Some(Popup::Help),
-            Action::ScrollUp => app.ui.scroll == 4,
-            Action::ScrollDown => app.ui.scroll == 6,
-            Action::PageUp => app.ui.scroll == 0,
-            Action::PageDown => app.ui.scroll == 15,
-            Action::Top => app.ui.scroll == 0,
-            Action::Bottom => app.ui.scroll > 1000,
+            Action::ScrollUp => at(49),
+            Action::ScrollDown => at(51),
+            Action::PageUp => at(33),
+            Action::PageDown => at(67),
+            Action::Top => at(0),
+            Action::Bottom => at(82),
+            Action::Follow => nodes.follow && app.ui.log.follow,
+            Action::FocusNext => app.ui.focus == Some(Pane::Nodes),
+            Action::Suspend => effects == vec![Effect::Suspend],
             Action::ClosePopup => {
                 app.ui.popup = Some(Popup::Help);
                 send(&mut app, t0, Event::Key(binding.keys[0]));
@@ -626,6 +653,150 @@ fn every_keymap_action_is_reachable() {
         };
         assert!(changed, "{:?} via {:?}", binding.action, binding.keys[0]);
     }
+}
+
+#[test]
+fn ctrl_z_suspends_even_with_a_popup_open_and_the_popup_stays() {
+    let (mut app, t0) = app(true);
+    running(&mut app, t0);
+    send(&mut app, t0, Event::Key(Key::Char('c')));
+    assert_eq!(app.ui.popup, Some(Popup::ConfirmCancel));
+    let effects = send(&mut app, t0, Event::Key(Key::Ctrl('z')));
+    assert_eq!(effects, vec![Effect::Suspend]);
+    assert_eq!(app.ui.popup, Some(Popup::ConfirmCancel));
+}
+
+#[test]
+fn scrolling_stops_following_and_f_resumes_it() {
+    let (mut app, t0) = long_app(100);
+    assert!(app.ui.nodes.follow);
+    send(&mut app, t0, Event::Key(Key::Char('k')));
+    assert!(!app.ui.nodes.follow);
+    send(&mut app, t0, Event::Key(Key::Char('f')));
+    assert!(app.ui.nodes.follow);
+    // After `G`, `k` and `PgUp` move at once (the offset is never past the end).
+    send(&mut app, t0, Event::Key(Key::Char('G')));
+    assert_eq!(app.ui.nodes.offset, 82);
+    send(&mut app, t0, Event::Key(Key::Char('k')));
+    assert_eq!(app.ui.nodes.offset, 81);
+    send(&mut app, t0, Event::Key(Key::PageUp));
+    assert_eq!(app.ui.nodes.offset, 64);
+}
+
+#[test]
+fn the_keys_scroll_by_what_the_screen_shows() {
+    let (mut app, t0) = long_app(100);
+    send(
+        &mut app,
+        t0,
+        Event::Resize {
+            width: 120,
+            height: 40,
+        },
+    );
+    send(&mut app, t0, Event::Key(Key::End));
+    // 40 rows: 3 gauges and header, a footer, the list's border: 34 rows of nodes.
+    assert_eq!(app.ui.nodes.offset, 100 - 34);
+}
+
+#[test]
+fn tab_moves_the_keys_to_the_log_and_the_wheel_scrolls_the_pane_under_it() {
+    let (mut app, t0) = long_app(100);
+    for i in 0..30 {
+        message(
+            &mut app,
+            t0 + Duration::from_secs(i),
+            r#"{"type":"executing","data":{"node":"NODE","prompt_id":"PID"}}"#
+                .replace("NODE", &(i + 2).to_string())
+                .as_str(),
+        );
+    }
+    send(&mut app, t0, Event::Key(Key::Char('l')));
+    let log = crate::ui::scroll::view(&app, Pane::Log).expect("log shows");
+    assert!(log.total > log.visible, "{log:?}");
+    assert_eq!(log.first, log.max_first());
+    send(&mut app, t0, Event::Key(Key::Tab));
+    assert_eq!(app.ui.focus, Some(Pane::Log));
+    send(&mut app, t0, Event::Key(Key::Char('g')));
+    assert!(!app.ui.log.follow);
+    assert_eq!(
+        crate::ui::scroll::view(&app, Pane::Log).map(|v| v.first),
+        Some(0)
+    );
+    // Nodes untouched by keys meant for the log; the wheel over the list moves it.
+    assert!(app.ui.nodes.follow);
+    let nodes = crate::ui::scroll::view(&app, Pane::Nodes).expect("nodes show");
+    let (column, row) = (nodes.area.x + 2, nodes.area.y + 2);
+    send(
+        &mut app,
+        t0,
+        Event::Wheel {
+            column,
+            row,
+            down: false,
+        },
+    );
+    assert!(!app.ui.nodes.follow);
+    assert_eq!(
+        app.ui.nodes.offset,
+        nodes.first - crate::ui::scroll::WHEEL_ROWS
+    );
+    // The wheel over the log scrolls the log.
+    send(
+        &mut app,
+        t0,
+        Event::Wheel {
+            column: log.area.x + 2,
+            row: log.area.y + 1,
+            down: true,
+        },
+    );
+    assert_eq!(
+        crate::ui::scroll::view(&app, Pane::Log).map(|v| v.first),
+        Some(crate::ui::scroll::WHEEL_ROWS)
+    );
+}
+
+#[test]
+fn download_progress_is_kept_until_the_file_is_saved() {
+    let (mut app, t0) = app(true);
+    running(&mut app, t0);
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"executed","data":{"node":"2","output":{"images":[{"filename":"a.png","subfolder":"","type":"output"}]},"prompt_id":"PID"}}"#,
+    );
+    let file = app
+        .job
+        .files()
+        .next()
+        .map(|(_, f)| f.clone())
+        .expect("file");
+    let progress = |bytes| Event::DownloadProgress {
+        file: file.clone(),
+        bytes,
+        total: Some(4_000_000),
+    };
+    send(&mut app, t0, progress(1_000_000));
+    assert_eq!(app.transfers[0].rate(), None);
+    send(&mut app, t0 + Duration::from_secs(1), progress(3_000_000));
+    assert_eq!(app.transfers.len(), 1);
+    assert_eq!(app.transfers[0].bytes, 3_000_000);
+    assert_eq!(app.transfers[0].rate(), Some(2_000_000.0));
+    send(
+        &mut app,
+        t0 + Duration::from_secs(2),
+        Event::Saved {
+            node: crate::comfy::NodeId::from("2"),
+            file: file.clone(),
+            path: "out/a.png".into(),
+            bytes: 4_000_000,
+        },
+    );
+    assert!(app.transfers.is_empty());
+    // A late progress event for a saved file is ignored.
+    send(&mut app, t0 + Duration::from_secs(2), progress(4_000_000));
+    assert!(app.transfers.is_empty());
 }
 
 #[test]
