@@ -38,6 +38,11 @@ pub struct FaceArgs {
     /// No bell or desktop notification when the run ends.
     #[arg(long)]
     pub no_notify: bool,
+    /// The most the live view writes to the terminal, in bytes a second averaged over any
+    /// 5 s: step previews are skipped (and drawn smaller) to keep under it, yet refreshed
+    /// at least once a second. 0 = unlimited.
+    #[arg(long, value_name = "BYTES_PER_SEC", default_value_t = crate::budget::DEFAULT_BYTES_PER_SEC)]
+    pub preview_budget: u64,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -153,11 +153,11 @@ pub async fn run(args: RunArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return report_usage(&e, face),
     };
-    start(prepared, face, !args.face.no_notify).await
+    start(prepared, face, &args.face).await
 }
 
-/// Runs a prepared run in the chosen face.
-pub async fn start(prepared: Prepared, face: Face, notify: bool) -> i32 {
+/// Runs a prepared run in the chosen face; `options` say how the live view behaves.
+pub async fn start(prepared: Prepared, face: Face, options: &FaceArgs) -> i32 {
     match face {
         Face::Headless(format) => {
             let (runtime, app) = assemble(prepared, false);
@@ -168,7 +168,8 @@ pub async fn start(prepared: Prepared, face: Face, notify: bool) -> i32 {
             match crate::terminal::Guard::new() {
                 Ok(guard) => {
                     let options = crate::tui::TuiOptions {
-                        notify,
+                        notify: !options.no_notify,
+                        preview_budget: options.preview_budget,
                         ..Default::default()
                     };
                     match crate::tui::run_with(guard, runtime, app, options).await {

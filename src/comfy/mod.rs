@@ -3,6 +3,7 @@
 
 pub mod endpoints;
 pub mod error;
+pub mod frame_guard;
 pub mod http;
 pub mod ids;
 pub mod lenient;

@@ -52,6 +52,9 @@ pub struct SimArgs {
     /// Fault: error messages carry terminal escape sequences.
     #[arg(long)]
     pub escape_in_errors: bool,
+    /// Fault: send one text frame of this many bytes after a node's first step (once).
+    #[arg(long, value_name = "BYTES")]
+    pub huge_text_frame: Option<u64>,
 }
 
 impl SimArgs {
@@ -86,6 +89,7 @@ impl SimArgs {
                 },
                 escape_in_errors: self.escape_in_errors,
                 stale_close_unregisters: false,
+                huge_text_frame: self.huge_text_frame,
             },
         }
     }
@@ -125,6 +129,8 @@ mod tests {
             "--step-delay-ms",
             "0",
             "--hostile-filenames",
+            "--huge-text-frame",
+            "209715200",
         ]);
         let c = cli.sim.config();
         assert_eq!(c.step_delay, Duration::ZERO);
@@ -136,6 +142,7 @@ mod tests {
             })
         );
         assert_eq!(c.faults.hostile_filenames.len(), 7);
+        assert_eq!(c.faults.huge_text_frame, Some(200 << 20));
         let cli = Cli::parse_from(["x", "--fail-node", "12"]);
         assert_eq!(
             cli.sim.config().faults.fail_node.map(|f| f.target),

@@ -72,6 +72,7 @@ pub fn args(workflow: &Path, server: &str, out: &Path, format: Format) -> RunArg
             json: format == Format::Json,
             plain: format == Format::Plain,
             no_notify: true,
+            preview_budget: comfy_tui::budget::DEFAULT_BYTES_PER_SEC,
         },
     }
 }
