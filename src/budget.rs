@@ -154,19 +154,25 @@ impl PreviewBudget {
     }
 
     /// The box a picture may fill inside `area` (in cells) so that one a second fits the
-    /// pictures' share of the rate: `area` itself when unlimited or small enough.
-    pub fn fit(&self, area: Size) -> Size {
-        let cells = f64::from(area.width) * f64::from(area.height);
-        if self.unlimited() || cells == 0.0 {
+    /// pictures' share of the rate: `area` itself when unlimited or small enough. `shape`
+    /// is the size of the last picture drawn, if any: pictures keep their aspect, so the
+    /// box follows it rather than the pane's, and no affordable cell is left unused.
+    pub fn fit(&self, area: Size, shape: Option<Size>) -> Size {
+        let cells = |s: Size| f64::from(s.width) * f64::from(s.height);
+        if self.unlimited() || cells(area) == 0.0 {
             return area;
         }
         let most = self.rate as f64 * PICTURE_SHARE * FLOOR.as_secs_f64() / self.cell_bytes;
-        if cells <= most {
+        if cells(area) <= most {
             return area;
         }
-        let scale = (most / cells).sqrt();
-        let shrink = |n: u16| ((f64::from(n) * scale).floor() as u16).clamp(1, n);
-        Size::new(shrink(area.width), shrink(area.height))
+        let shape = shape.filter(|s| cells(*s) > 0.0).unwrap_or(area);
+        let scale = (most / cells(shape)).sqrt();
+        let grow = |n: u16, limit: u16| ((f64::from(n) * scale).floor() as u16).clamp(1, limit);
+        Size::new(
+            grow(shape.width, area.width),
+            grow(shape.height, area.height),
+        )
     }
 }
 
@@ -274,7 +280,7 @@ mod tests {
         budget.record(t0, u64::from(u32::MAX));
         budget.picture_drawn(t0, 1, u64::from(u32::MAX));
         assert!(budget.may_show(t0, Picture::Step));
-        assert_eq!(budget.fit(Size::new(180, 50)), Size::new(180, 50));
+        assert_eq!(budget.fit(Size::new(180, 50), None), Size::new(180, 50));
     }
 
     #[test]
@@ -291,22 +297,30 @@ mod tests {
     #[test]
     fn pictures_are_sized_so_that_one_a_second_fits() {
         let mut budget = PreviewBudget::new(RATE, HALFBLOCK_CELL_BYTES);
+        let affordable = RATE as f64 * PICTURE_SHARE;
+        let cost = |s: Size| f64::from(s.width) * f64::from(s.height) * HALFBLOCK_CELL_BYTES;
         let small = Size::new(20, 10);
-        assert_eq!(budget.fit(small), small);
-        let big = budget.fit(Size::new(98, 56));
-        let cells = u32::from(big.width) * u32::from(big.height);
-        assert!(
-            f64::from(cells) * HALFBLOCK_CELL_BYTES <= RATE as f64 * PICTURE_SHARE,
-            "{big:?}"
-        );
-        // Roughly the same shape.
+        assert_eq!(budget.fit(small, None), small);
+        let pane = Size::new(98, 56);
+        let big = budget.fit(pane, None);
+        assert!(cost(big) <= affordable, "{big:?}");
+        // Roughly the pane's shape while no picture has been drawn.
         let ratio = f64::from(big.width) / f64::from(big.height);
         assert!((ratio - 98.0 / 56.0).abs() < 0.2, "{big:?}");
+        // A square picture (twice as wide as tall in half blocks) took part of that box:
+        // the next box has its shape, and uses the affordable cells.
+        let square = budget.fit(pane, Some(Size::new(30, 15)));
+        assert!(cost(square) <= affordable, "{square:?}");
+        assert!(cost(square) > affordable * 0.9, "{square:?}");
+        assert_eq!(square.width, square.height * 2);
         // Cheaper cells than feared: the box grows; a small wobble changes nothing.
         budget.picture_drawn(Instant::now(), 1000, 20_000);
-        let grown = budget.fit(Size::new(98, 56));
+        let grown = budget.fit(pane, None);
         assert!(grown.width > big.width, "{grown:?} vs {big:?}");
         budget.picture_drawn(Instant::now(), 1000, 21_000);
-        assert_eq!(budget.fit(Size::new(98, 56)), grown);
+        assert_eq!(budget.fit(pane, None), grown);
+        // Never larger than the pane, whatever the shape.
+        let wide = budget.fit(Size::new(40, 56), Some(Size::new(200, 10)));
+        assert!(wide.width <= 40, "{wide:?}");
     }
 }

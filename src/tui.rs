@@ -240,7 +240,7 @@ pub async fn drive<D: Driver, S: Screen>(
         let area = screen.size()?;
         let image_area = ui::layout(area, app).and_then(|a| a.preview_image());
         let image_area = image_area.filter(|_| !app.ui.hide_preview);
-        let (image_area, picture) = picture_box(app, image_area, &budget);
+        let (image_area, picture) = picture_box(app, image_area, &budget, preview);
         held_until = None;
         if preview.pending(app, image_area).is_some() {
             if budget.may_show(now.into_std(), picture) {
@@ -282,7 +282,12 @@ pub async fn drive<D: Driver, S: Screen>(
 /// Where the wanted picture goes and whether the budget may skip it: a step preview is
 /// fitted to the box the budget affords, and so is a node's last preview (the same size,
 /// no jump); an output gets the whole pane.
-fn picture_box(app: &App, area: Option<Rect>, budget: &PreviewBudget) -> (Option<Rect>, Picture) {
+fn picture_box(
+    app: &App,
+    area: Option<Rect>,
+    budget: &PreviewBudget,
+    preview: &PreviewState,
+) -> (Option<Rect>, Picture) {
     match PreviewState::wanted(app) {
         Some(Source::Preview(_)) => {
             let picture = if app.job.preview_is_final() {
@@ -291,7 +296,7 @@ fn picture_box(app: &App, area: Option<Rect>, budget: &PreviewBudget) -> (Option
                 Picture::Step
             };
             let fitted = area.map(|a| {
-                let size = budget.fit(a.as_size());
+                let size = budget.fit(a.as_size(), preview.shown_size());
                 // Centred where the full box would be, so the pane looks the same.
                 Rect::new(
                     a.x + (a.width - size.width) / 2,
