@@ -91,3 +91,26 @@ pub struct DemoArgs {
     #[command(flatten)]
     pub face: FaceArgs,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_preview_budget_defaults_to_32_kib_and_zero_means_unlimited() {
+        let face = |cli: Cli| match cli.command {
+            Command::Run(args) => args.face,
+            Command::Demo(args) => args.face,
+            Command::Sim(_) => unreachable!("not a view"),
+        };
+        let run = Cli::parse_from(["comfy-tui", "run", "wf.json"]);
+        assert_eq!(face(run).preview_budget, 32 * 1024);
+        let run = Cli::parse_from(["comfy-tui", "run", "wf.json", "--preview-budget", "0"]);
+        assert_eq!(face(run).preview_budget, 0);
+        let demo = Cli::parse_from(["comfy-tui", "demo", "--preview-budget", "8000"]);
+        assert_eq!(face(demo).preview_budget, 8000);
+        assert!(
+            Cli::try_parse_from(["comfy-tui", "run", "wf.json", "--preview-budget", "-1"]).is_err()
+        );
+    }
+}

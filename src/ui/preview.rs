@@ -310,3 +310,37 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, state: &PreviewState
         Rect::new(inner.x, y, inner.width, 1.min(inner.height)),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui_image::FontSize;
+    use ratatui_image::picker::ProtocolType;
+
+    #[allow(deprecated)] // `from_fontsize`: the only way to pick a protocol without a terminal.
+    fn state(protocol: ProtocolType, budgeted: bool) -> PreviewState {
+        let mut picker = Picker::from_fontsize(FontSize::new(10, 20));
+        picker.set_protocol_type(protocol);
+        PreviewState::new(picker).budgeted(budgeted)
+    }
+
+    #[test]
+    fn under_a_budget_costly_protocols_draw_previews_in_half_blocks() {
+        let preview = Source::Preview(3);
+        let output = Source::Output(PathBuf::from("out.png"));
+        for protocol in [ProtocolType::Kitty, ProtocolType::Sixel] {
+            let s = state(protocol, true);
+            assert_eq!(
+                s.picker_for(&preview).protocol_type(),
+                ProtocolType::Halfblocks
+            );
+            assert_eq!(s.picker_for(&output).protocol_type(), protocol);
+            assert_eq!(s.cell_bytes_guess(), crate::budget::HALFBLOCK_CELL_BYTES);
+            let unlimited = state(protocol, false);
+            assert_eq!(unlimited.picker_for(&preview).protocol_type(), protocol);
+        }
+        // iTerm2 pictures are JPEG: as cheap a cell as half blocks, at full resolution.
+        let s = state(ProtocolType::Iterm2, true);
+        assert_eq!(s.picker_for(&preview).protocol_type(), ProtocolType::Iterm2);
+    }
+}
