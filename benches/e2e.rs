@@ -2,7 +2,7 @@
 //! loopback with the release binary. Every scenario is bounded and stops by itself.
 //!
 //! `cargo bench --bench e2e` runs them all; `cargo bench --bench e2e -- NAME…` runs some
-//! (flood, tui_flood, startup, memory, download, idle, traffic). Scenarios that need a terminal run
+//! (flood, tui_flood, startup, memory, huge_text, download, idle, traffic). Scenarios that need a terminal run
 //! the TUI inside tmux and are skipped when tmux is missing.
 
 use comfy_tui::comfy::http::ComfyClient;
@@ -40,6 +40,9 @@ fn main() {
     }
     if run("memory") {
         rt.block_on(memory());
+    }
+    if run("huge_text") {
+        rt.block_on(huge_text());
     }
     if run("download") {
         rt.block_on(download());
@@ -202,6 +205,11 @@ impl comfy_tui::tui::Screen for CountingScreen {
     fn suspend(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+
+    fn bytes_written(&self) -> u64 {
+        // A test backend writes no bytes; this figure counts frames, not bytes.
+        0
+    }
 }
 
 /// `comfy-tui run ARGS…` parsed as the binary parses it.
@@ -247,6 +255,7 @@ async fn tui_flood() {
     let options = comfy_tui::tui::TuiOptions {
         notify: false,
         query_graphics: false,
+        preview_budget: comfy_tui::budget::DEFAULT_BYTES_PER_SEC,
     };
     comfy_tui::tui::Driver::start(&mut runtime);
     // The loop keeps the view after the run; quit once the run has settled.
@@ -577,18 +586,62 @@ async fn idle() {
     sim.shutdown().await;
 }
 
-/// Figure 7: Bytes written to the terminal per second while a node steps at 10 it/s.
+/// A sampler-like node that sends a new 512×512-latent preview at every step, as
+/// KSampler does with previews on.
+fn probe_previews(steps: u64) -> Value {
+    json!({
+        "1": {"class_type": "ProbeSteps", "inputs": {"steps": steps, "step_seconds": 0.0, "seed": 1,
+              "width": 512, "height": 512, "fail_at_step": 0, "send_previews": true}},
+        "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "traffic"}}
+    })
+}
+
+/// Figure 7: Bytes written to the terminal per second while a node steps: without
+/// previews at 10 it/s, then with a new preview every step (5 and 20 it/s) at 120×40
+/// and 200×60, unlimited (as before the budget) and under the default budget.
 async fn traffic() {
-    let sim = start_sim(Duration::from_millis(100)).await;
+    traffic_one(&probe_steps(400), 100, (120, 40), None, "no previews").await;
+    for (cols, rows) in [(120, 40), (200, 60)] {
+        for budget in [Some(0), None] {
+            traffic_one(
+                &probe_previews(400),
+                200,
+                (cols, rows),
+                budget,
+                "a preview every step",
+            )
+            .await;
+        }
+    }
+    traffic_one(
+        &probe_previews(1000),
+        50,
+        (200, 60),
+        None,
+        "a preview every step",
+    )
+    .await;
+}
+
+/// One traffic figure: `budget` is `--preview-budget` (`None`: the default).
+async fn traffic_one(
+    workflow: &Value,
+    step_ms: u64,
+    (cols, rows): (u16, u16),
+    budget: Option<u64>,
+    what: &str,
+) {
+    let sim = start_sim(Duration::from_millis(step_ms)).await;
     let dir = tempfile::tempdir().expect("dir");
-    let workflow = write_workflow(dir.path(), "steps.json", &probe_steps(400));
+    let workflow = write_workflow(dir.path(), "steps.json", workflow);
+    let budget_arg = budget.map_or(String::new(), |b| format!(" --preview-budget {b}"));
     let command = format!(
-        "{BIN} run {} --server {} --out {}",
+        "{BIN} run {} --server {} --out {}{budget_arg}",
         workflow.display(),
         sim.url(),
         dir.path().join("out").display()
     );
-    let Some(tmux) = Tmux::start("traffic", &command, 120, 40) else {
+    let Some(tmux) = Tmux::start("traffic", &command, cols, rows) else {
         println!("traffic: skipped (tmux missing)");
         return;
     };
@@ -596,17 +649,89 @@ async fn traffic() {
     let capture = dir.path().join("bytes");
     tmux.pipe_to(&capture);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let start = std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0);
+    let size = || std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0);
+    // Sampled every 250 ms, for the average and the worst 5 s window.
     let window = Duration::from_secs(10);
-    tokio::time::sleep(window).await;
-    let end = std::fs::metadata(&capture).map(|m| m.len()).unwrap_or(0);
+    let tick = Duration::from_millis(250);
+    let mut samples = vec![size()];
+    let started = Instant::now();
+    while started.elapsed() < window {
+        tokio::time::sleep(tick).await;
+        samples.push(size());
+    }
+    let per_window = (Duration::from_secs(5).as_millis() / tick.as_millis()) as usize;
+    let worst = samples
+        .windows(per_window + 1)
+        .map(|w| w[per_window] - w[0])
+        .max()
+        .unwrap_or(0);
+    let total = samples.last().copied().unwrap_or(0) - samples[0];
+    let budget = match budget {
+        Some(0) => "unlimited".to_owned(),
+        Some(b) => format!("budget {b} B/s"),
+        None => format!(
+            "default budget {} B/s",
+            comfy_tui::budget::DEFAULT_BYTES_PER_SEC
+        ),
+    };
     println!(
-        "traffic: TUI at 120x40 while a node steps at 10 it/s: {:.0} bytes/s to the terminal (over {} s)",
-        (end - start) as f64 / window.as_secs_f64(),
-        window.as_secs()
+        "traffic: TUI at {cols}x{rows}, {what}, {:.0} it/s, {budget}: {:.0} bytes/s to the terminal (over {} s), worst 5 s window {:.0} bytes/s",
+        1000.0 / step_ms as f64,
+        total as f64 / window.as_secs_f64(),
+        window.as_secs(),
+        worst as f64 / 5.0
     );
     tmux.keys(&["q", "l"]);
     drop(tmux);
+    sim.shutdown().await;
+}
+
+/// Figure 10: Peak RSS of a headless run whose server sends one 200 MiB text frame in
+/// the middle of a node; the run must reconnect and complete.
+async fn huge_text() {
+    // The simulator lives in this process: the frame it builds is not the client's.
+    let sim = start_sim(Duration::from_millis(20)).await;
+    sim.faults()
+        .update(|f| f.huge_text_frame = Some(200 * 1024 * 1024));
+    let dir = tempfile::tempdir().expect("dir");
+    let workflow = write_workflow(dir.path(), "steps.json", &probe_steps(20));
+    let url = sim.url();
+    let out = dir.path().join("out");
+    let (code, peak_kib, lines) = tokio::task::spawn_blocking(move || {
+        // Reaped with `wait4` below, which also reports this child's own peak RSS.
+        #[allow(clippy::zombie_processes)]
+        let child = Command::new(BIN)
+            .args(["run", workflow.to_str().expect("utf-8"), "--json"])
+            .args(["--server", &url, "--out"])
+            .arg(&out)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let pid = child.id();
+        let mut stdout = child.stdout.expect("stdout");
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut text).expect("read");
+        // This child's own peak, not the largest of every child so far.
+        let mut status = 0;
+        // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let waited = unsafe { libc::wait4(pid as i32, &mut status, 0, &mut usage) };
+        assert_eq!(waited, pid as i32, "wait4");
+        (libc::WEXITSTATUS(status), usage.ru_maxrss, text)
+    })
+    .await
+    .expect("task");
+    let reconnected = lines.contains("reconnected");
+    let refused = lines.contains("text message of 209715200 bytes");
+    println!(
+        "huge_text: one 200 MiB text frame mid-run: client peak RSS {:.1} MB, exit {code}, refused {refused}, reconnected {reconnected}",
+        peak_kib as f64 / 1024.0
+    );
+    assert!(
+        sim.faults().get().huge_text_frame.is_none(),
+        "the frame was sent"
+    );
     sim.shutdown().await;
 }
 

@@ -40,6 +40,11 @@ pub struct FaceArgs {
     /// No bell or desktop notification when the run ends.
     #[arg(long)]
     pub no_notify: bool,
+    /// The most the live view writes to the terminal, in bytes a second averaged over any
+    /// 5 s: step previews are skipped (and drawn smaller) to keep under it, yet refreshed
+    /// at least once a second. 0 = unlimited.
+    #[arg(long, value_name = "BYTES_PER_SEC", default_value_t = crate::budget::DEFAULT_BYTES_PER_SEC)]
+    pub preview_budget: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -107,4 +112,27 @@ pub struct DemoArgs {
     pub step_ms: u64,
     #[command(flatten)]
     pub face: FaceArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_preview_budget_defaults_to_32_kib_and_zero_means_unlimited() {
+        let face = |cli: Cli| match cli.command {
+            Command::Run(args) => args.face,
+            Command::Demo(args) => args.face,
+            _ => unreachable!("not a view"),
+        };
+        let run = Cli::parse_from(["comfy-tui", "run", "wf.json"]);
+        assert_eq!(face(run).preview_budget, 32 * 1024);
+        let run = Cli::parse_from(["comfy-tui", "run", "wf.json", "--preview-budget", "0"]);
+        assert_eq!(face(run).preview_budget, 0);
+        let demo = Cli::parse_from(["comfy-tui", "demo", "--preview-budget", "8000"]);
+        assert_eq!(face(demo).preview_budget, 8000);
+        assert!(
+            Cli::try_parse_from(["comfy-tui", "run", "wf.json", "--preview-budget", "-1"]).is_err()
+        );
+    }
 }

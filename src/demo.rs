@@ -63,7 +63,7 @@ pub async fn run(args: DemoArgs) -> i32 {
     };
     run_args.face = args.face.clone();
     let code = match launch::prepare(&run_args, face) {
-        Ok(prepared) => launch::start(prepared, face, !args.face.no_notify).await,
+        Ok(prepared) => launch::start(prepared, face, &args.face).await,
         Err(e) => launch::report_usage(&e, face),
     };
     sim.shutdown().await;

@@ -247,13 +247,13 @@ pub async fn run(args: RunArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return report_usage(&e, face),
     };
-    start(prepared, face, !args.face.no_notify).await
+    start(prepared, face, &args.face).await
 }
 
-/// Runs a prepared run in the chosen face.
-pub async fn start(prepared: Prepared, face: Face, notify: bool) -> i32 {
+/// Runs a prepared run in the chosen face; `options` say how the live view behaves.
+pub async fn start(prepared: Prepared, face: Face, options: &FaceArgs) -> i32 {
     let created_out = prepared.created_out.clone();
-    let code = start_face(prepared, face, notify).await;
+    let code = start_face(prepared, face, options).await;
     // A folder made for this run and left empty (a rejected prompt) is not left behind.
     if let Some(dir) = created_out {
         let _ = std::fs::remove_dir(dir);
@@ -261,7 +261,7 @@ pub async fn start(prepared: Prepared, face: Face, notify: bool) -> i32 {
     code
 }
 
-async fn start_face(prepared: Prepared, face: Face, notify: bool) -> i32 {
+async fn start_face(prepared: Prepared, face: Face, options: &FaceArgs) -> i32 {
     match face {
         Face::Headless(format) => {
             let (runtime, app) = assemble(prepared, false);
@@ -272,7 +272,8 @@ async fn start_face(prepared: Prepared, face: Face, notify: bool) -> i32 {
             match crate::terminal::Guard::new() {
                 Ok(guard) => {
                     let options = crate::tui::TuiOptions {
-                        notify,
+                        notify: !options.no_notify,
+                        preview_budget: options.preview_budget,
                         ..Default::default()
                     };
                     match crate::tui::run_with(guard, runtime, app, options).await {
@@ -304,6 +305,7 @@ mod tests {
             json: false,
             plain: false,
             no_notify: false,
+            preview_budget: 0,
         };
         assert_eq!(Face::decide(&args, Some("xterm-256color"), true), Face::Tui);
         assert_eq!(

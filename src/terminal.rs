@@ -1,6 +1,8 @@
 //! The terminal guard: raw mode, the alternate screen and mouse reports on the way in, and
-//! always undone on the way out (drop, panic hook, SIGTERM/SIGHUP via the loop, Ctrl-Z). Also the mapping from
-//! crossterm's key events to the app's keys, and the title and notification escapes.
+//! always undone on the way out (drop, panic hook, SIGTERM/SIGHUP via the loop, Ctrl-Z).
+//! Also the mapping from crossterm's key events to the app's keys, the title and
+//! notification escapes, and the count of every byte written to the terminal (the view's
+//! byte budget is kept on it).
 
 use crate::app::{self, Key};
 use crate::text::sanitize;
@@ -12,8 +14,8 @@ use ratatui::crossterm::event::{
 };
 use ratatui::crossterm::{cursor, execute, terminal};
 use std::io::{self, IsTerminal, Stdout, Write};
-use std::sync::Once;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Once};
 
 /// Whether the terminal is in our hands (raw, alternate screen): restore only then, once.
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -31,11 +33,58 @@ pub enum SetupError {
     Io(#[from] io::Error),
 }
 
-pub type Backend = CrosstermBackend<Stdout>;
+pub type Backend = CrosstermBackend<Counting<Stdout>>;
+
+/// A writer that counts the bytes that went through it: what the terminal actually
+/// received, escapes included, as the byte budget needs. The count is read through a
+/// [`ByteCount`] handle, since the backend owns the writer.
+#[derive(Debug)]
+pub struct Counting<W> {
+    inner: W,
+    written: ByteCount,
+}
+
+/// A shared view of a [`Counting`] writer's total.
+#[derive(Debug, Clone, Default)]
+pub struct ByteCount(Arc<AtomicU64>);
+
+impl ByteCount {
+    /// Bytes written so far.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl<W> Counting<W> {
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            written: ByteCount::default(),
+        }
+    }
+
+    /// A handle that reads this writer's total.
+    pub fn count(&self) -> ByteCount {
+        self.written.clone()
+    }
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written.0.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
 
 /// The terminal in raw mode on the alternate screen; restored when dropped.
 pub struct Guard {
     terminal: Terminal<Backend>,
+    written: ByteCount,
 }
 
 impl Guard {
@@ -46,9 +95,11 @@ impl Guard {
             return Err(SetupError::NotATerminal);
         }
         install_panic_hook();
-        let entered = enter().and_then(|()| Terminal::new(CrosstermBackend::new(io::stdout())));
+        let out = Counting::new(io::stdout());
+        let written = out.count();
+        let entered = enter().and_then(|()| Terminal::new(CrosstermBackend::new(out)));
         match entered {
-            Ok(terminal) => Ok(Self { terminal }),
+            Ok(terminal) => Ok(Self { terminal, written }),
             Err(error) => {
                 restore();
                 Err(SetupError::Io(error))
@@ -78,6 +129,11 @@ impl Guard {
 
     pub fn terminal_ref(&self) -> &Terminal<Backend> {
         &self.terminal
+    }
+
+    /// Bytes written to the terminal through the view so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.written.get()
     }
 
     /// Sets the window title (sanitized: it goes straight into an escape sequence).
@@ -140,9 +196,15 @@ pub fn graphics_likely() -> bool {
 /// else half blocks. Call it after [`Guard::new`] and before reading terminal events: the
 /// answer arrives on standard input.
 pub fn picker(query: bool) -> ratatui_image::picker::Picker {
-    use ratatui_image::picker::Picker;
+    use ratatui_image::picker::{Picker, cap_parser::QueryStdioOptions};
     if query {
-        Picker::from_query_stdio().unwrap_or_else(|_| Picker::halfblocks())
+        // Kitty pictures go deflated when the terminal says it can inflate them: raw RGBA
+        // in base64 is the most expensive thing a view can send.
+        let options = QueryStdioOptions {
+            kitty_compression: true,
+            ..QueryStdioOptions::default()
+        };
+        Picker::from_query_stdio_with_options(options).unwrap_or_else(|_| Picker::halfblocks())
     } else {
         Picker::halfblocks()
     }
@@ -296,6 +358,16 @@ mod tests {
         assert_eq!(map_key(big_g), Some(Key::Char('G')));
         let f1 = key(KeyCode::F(1), KeyModifiers::NONE, KeyEventKind::Press);
         assert_eq!(map_key(f1), None);
+    }
+
+    #[test]
+    fn the_counting_writer_counts_what_went_through() {
+        let mut w = Counting::new(Vec::new());
+        let count = w.count();
+        w.write_all(b"\x1b[1;1Hhello").unwrap();
+        w.write_all("▀".as_bytes()).unwrap();
+        assert_eq!(count.get(), 14);
+        assert_eq!(w.inner.len(), 14);
     }
 
     #[test]

@@ -1,14 +1,18 @@
 //! The interactive loop: wait for events, drain them through `update`, hand the effects
-//! to the runtime, and draw at most once per frame budget when something changed.
+//! to the runtime, and draw at most once per frame budget when something changed. It keeps
+//! the view's byte budget: every byte the screen wrote is counted, and a step preview is
+//! decoded only when [`PreviewBudget`] says it may be shown.
 //!
 //! The loop is written against two small traits so that it can be tested without a
 //! terminal or a server: [`Driver`] (the runtime: events in, effects out) and [`Screen`]
 //! (the terminal: draw, title, notifications).
 
 use crate::app::{self, App, Effect, Event, Stamped};
+use crate::budget::{Picture, PreviewBudget};
 use crate::runtime::Runtime;
 use crate::terminal::{self, Guard};
-use crate::ui::{self, PreviewState, preview::Decoded};
+use crate::ui::preview::{Decoded, Source};
+use crate::ui::{self, PreviewState};
 use futures_util::StreamExt;
 use ratatui::layout::Rect;
 use std::future::Future;
@@ -66,6 +70,8 @@ pub trait Screen {
     /// Gives the terminal back and stops the process until it is continued, then takes
     /// the terminal again with nothing on it (the next draw repaints every cell).
     fn suspend(&mut self) -> io::Result<()>;
+    /// Bytes written to the terminal so far, escapes included.
+    fn bytes_written(&self) -> u64;
 }
 
 #[derive(Debug, Clone)]
@@ -74,6 +80,8 @@ pub struct TuiOptions {
     pub notify: bool,
     /// Ask the terminal for an image protocol (kitty, sixel, iTerm2); half blocks if not.
     pub query_graphics: bool,
+    /// What the whole view may write, in bytes a second averaged over 5 s; 0 = unlimited.
+    pub preview_budget: u64,
 }
 
 impl Default for TuiOptions {
@@ -81,6 +89,7 @@ impl Default for TuiOptions {
         Self {
             notify: true,
             query_graphics: true,
+            preview_budget: crate::budget::DEFAULT_BYTES_PER_SEC,
         }
     }
 }
@@ -113,6 +122,10 @@ impl Screen for Guard {
     fn suspend(&mut self) -> io::Result<()> {
         Guard::suspend(self)
     }
+
+    fn bytes_written(&self) -> u64 {
+        Guard::bytes_written(self)
+    }
 }
 
 /// Runs the TUI until the app asks to exit; restores the terminal, prints the summary and
@@ -133,7 +146,7 @@ pub async fn run_with<D: Driver>(
     options: TuiOptions,
 ) -> anyhow::Result<i32> {
     let picker = terminal::picker(options.query_graphics && terminal::graphics_likely());
-    let mut preview = PreviewState::new(picker);
+    let mut preview = PreviewState::new(picker).budgeted(options.preview_budget > 0);
     let tasks = [
         tokio::spawn(read_terminal(driver.sender())),
         // In raw mode Ctrl-C is a key; a SIGINT can still come from `kill` or `timeout`.
@@ -186,8 +199,18 @@ pub async fn drive<D: Driver, S: Screen>(
     if let Some(code) = driver.perform(effects) {
         return Ok(code);
     }
+    let mut budget = PreviewBudget::new(options.preview_budget, preview.cell_bytes_guess());
+    let mut counted = screen.bytes_written();
+    // A picture decoded but not drawn yet: its first draw tells what pictures cost.
+    let mut fresh_picture = false;
+    // When a preview held back by the budget may be shown, if one is.
+    let mut held_until: Option<Instant> = None;
     loop {
-        let deadline = last_draw.filter(|_| app.dirty).map(|t| t + FRAME);
+        let frame_due = last_draw.filter(|_| app.dirty).map(|t| t + FRAME);
+        let deadline = match (frame_due, held_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         tokio::select! {
             biased;
             batch = driver.next_batch() => {
@@ -230,6 +253,7 @@ pub async fn drive<D: Driver, S: Screen>(
             }
             Some(decoded) = decoded_rx.recv() => {
                 preview.finish(decoded);
+                fresh_picture = true;
                 app.dirty = true;
             }
             () = sleep_until(deadline), if deadline.is_some() => {}
@@ -252,24 +276,79 @@ pub async fn drive<D: Driver, S: Screen>(
             screen.set_title(&wanted)?;
             title = wanted;
         }
+        let now = Instant::now();
         let area = screen.size()?;
         let image_area = ui::layout(area, app).and_then(|a| a.preview_image());
         let image_area = image_area.filter(|_| !app.ui.hide_preview);
-        if let Some(job) = preview.next_job(app, image_area) {
-            let tx = decoded_tx.clone();
-            tokio::task::spawn_blocking(move || {
-                let _ = tx.send(job.run());
-            });
+        let (image_area, picture) = picture_box(app, image_area, &budget, preview);
+        held_until = None;
+        if preview.pending(app, image_area).is_some() {
+            if budget.may_show(now.into_std(), picture) {
+                if let Some(job) = preview.next_job(app, image_area) {
+                    let tx = decoded_tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let _ = tx.send(job.run());
+                    });
+                }
+            } else {
+                held_until = Some(Instant::from_std(budget.next_chance(now.into_std())));
+            }
         }
-        let now = Instant::now();
-        if app.dirty && last_draw.is_none_or(|t| now.duration_since(t) >= FRAME) {
+        if app.dirty && last_draw.is_none_or(|t| Instant::now().duration_since(t) >= FRAME) {
+            let before = screen.bytes_written();
+            // The frame clock starts when the frame does, not when this pass began.
+            last_draw = Some(Instant::now());
             screen.draw(app, preview)?;
             app.dirty = false;
-            last_draw = Some(now);
+            if fresh_picture {
+                fresh_picture = false;
+                let cost = screen.bytes_written().saturating_sub(before);
+                budget.record(now.into_std(), cost);
+                counted += cost;
+                let cells = preview
+                    .shown_size()
+                    .map_or(0, |s| u32::from(s.width) * u32::from(s.height));
+                budget.picture_drawn(now.into_std(), cells, cost);
+            }
             if panic_after_first_frame {
                 panic!("{PANIC_ENV} is set: panicking after the first frame");
             }
         }
+        let total = screen.bytes_written();
+        budget.record(now.into_std(), total.saturating_sub(counted));
+        counted = total;
+    }
+}
+
+/// Where the wanted picture goes and whether the budget may skip it: a step preview is
+/// fitted to the box the budget affords, and so is a node's last preview (the same size,
+/// no jump); an output gets the whole pane.
+fn picture_box(
+    app: &App,
+    area: Option<Rect>,
+    budget: &PreviewBudget,
+    preview: &PreviewState,
+) -> (Option<Rect>, Picture) {
+    match PreviewState::wanted(app) {
+        Some(Source::Preview(_)) => {
+            let picture = if app.job.preview_is_final() {
+                Picture::Final
+            } else {
+                Picture::Step
+            };
+            let fitted = area.map(|a| {
+                let size = budget.fit(a.as_size(), preview.shown_size());
+                // Centred where the full box would be, so the pane looks the same.
+                Rect::new(
+                    a.x + (a.width - size.width) / 2,
+                    a.y + (a.height - size.height) / 2,
+                    size.width,
+                    size.height,
+                )
+            });
+            (fitted, picture)
+        }
+        _ => (area, Picture::Final),
     }
 }
 

@@ -53,6 +53,39 @@ async fn a_socket_dropped_mid_run_still_completes_and_saves_everything() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_text_frame_breaks_the_connection_and_the_run_still_completes() {
+    let sim = start_sim(Duration::from_millis(5)).await;
+    // 64 MiB: far over the 8 MiB text cap, well under the binary one.
+    sim.faults().update(|f| f.huge_text_frame = Some(64 << 20));
+    let run = run_json(&sim.url(), &txt2img(20), |_| {}).await;
+    assert_eq!(run.code, 0, "{}", run.text);
+    assert!(
+        sim.faults().get().huge_text_frame.is_none(),
+        "the frame was sent"
+    );
+    let warnings = run.events("warning");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w["message"].as_str().is_some_and(|m| m
+                .contains("text message of 67108864 bytes")
+                && m.contains("reconnecting"))),
+        "{}",
+        run.text
+    );
+    assert!(
+        warnings.iter().any(|w| w["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("reconnected"))),
+        "{}",
+        run.text
+    );
+    assert_eq!(run.events("output").len(), 4, "{}", run.text);
+    assert_eq!(run.done()["status"], "success");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_server_that_forgot_the_prompt_ends_the_run_as_lost() {
     let sim = start_sim(Duration::from_millis(50)).await;
     let url = sim.url();

@@ -3,12 +3,19 @@
 
 mod ui_common;
 
+use bytes::Bytes;
 use comfy_tui::app::{Effect, Event, Signal, Stamped};
+use comfy_tui::comfy::preview::{BinaryFrame, ImageFormat, Preview};
+use comfy_tui::comfy::ws::WsItem;
+use comfy_tui::terminal::{ByteCount, Counting};
 use comfy_tui::tui::{self, Driver, Screen, TuiOptions};
+use comfy_tui::ui::preview::Source;
 use comfy_tui::ui::{self, PreviewState};
 use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
+use ratatui::{TerminalOptions, Viewport};
 use std::io;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -114,12 +121,17 @@ impl Screen for FakeScreen {
         }
         Ok(())
     }
+
+    fn bytes_written(&self) -> u64 {
+        0
+    }
 }
 
 fn options() -> TuiOptions {
     TuiOptions {
         notify: true,
         query_graphics: false,
+        preview_budget: comfy_tui::budget::DEFAULT_BYTES_PER_SEC,
     }
 }
 
@@ -298,4 +310,191 @@ async fn ctrl_z_suspends_and_everything_is_drawn_again_on_resume() {
         "a full frame after the resume"
     );
     assert!(!screen.titles.is_empty());
+}
+
+/// A screen that writes real escape sequences (into nothing) and counts them.
+struct ByteScreen {
+    terminal: Terminal<CrosstermBackend<Counting<io::Sink>>>,
+    written: ByteCount,
+    area: Rect,
+    /// When each frame was drawn and what it wrote.
+    draws: Vec<(Instant, u64)>,
+}
+
+impl ByteScreen {
+    fn new(width: u16, height: u16) -> Self {
+        let out = Counting::new(io::sink());
+        let written = out.count();
+        let backend = CrosstermBackend::new(out);
+        let area = Rect::new(0, 0, width, height);
+        let viewport = Viewport::Fixed(area);
+        Self {
+            terminal: Terminal::with_options(backend, TerminalOptions { viewport })
+                .expect("terminal"),
+            written,
+            area,
+            draws: Vec::new(),
+        }
+    }
+}
+
+impl Screen for ByteScreen {
+    fn size(&self) -> io::Result<Rect> {
+        Ok(self.area)
+    }
+
+    fn draw(&mut self, app: &comfy_tui::app::App, preview: &PreviewState) -> io::Result<()> {
+        let before = self.bytes_written();
+        self.terminal.draw(|f| ui::render(f, app, preview))?;
+        self.draws
+            .push((Instant::now(), self.bytes_written() - before));
+        Ok(())
+    }
+
+    fn set_title(&mut self, _: &str) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn notify(&mut self, _: &str) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn suspend(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn bytes_written(&self) -> u64 {
+        self.written.get()
+    }
+}
+
+/// A sampler at 20 steps/s sending a new, everywhere-different preview each step for
+/// 3 s, then moving on to the next node. Returns the screen, what the pane showed last,
+/// and how many previews the job saw.
+async fn preview_stream(budget: u64) -> (ByteScreen, Option<Source>, u64) {
+    let mut scene = Scene::new();
+    scene.running();
+    let steps = 60u64;
+    let frames: Vec<Bytes> = (1..=steps)
+        .map(|i| Bytes::from(comfy_tui::sim::images::preview_jpeg(512, 512, 9, i, steps)))
+        .collect();
+    let mut driver = FakeDriver::new();
+    let tx = driver.sender();
+    let mut events = Vec::new();
+    for (i, image) in frames.into_iter().enumerate() {
+        scene.secs(0.05);
+        events.push(scene.stamped(&format!(
+            r#"{{"type":"progress","data":{{"value":{},"max":{steps},"prompt_id":"PID","node":"3"}}}}"#,
+            i + 1
+        )));
+        let preview = Preview {
+            format: ImageFormat::Jpeg,
+            meta: None,
+            image,
+        };
+        events.push(Stamped::new(
+            scene.t0 + scene.at,
+            Event::Ws(WsItem::Binary(BinaryFrame::Preview(preview))),
+        ));
+    }
+    let next_node = scene.stamped(
+        r#"{"type":"executing","data":{"node":"8","display_node":"8","prompt_id":"PID"}}"#,
+    );
+    tokio::spawn(async move {
+        // The pace of a real sampler: these sleeps make the stream, they wait for nothing.
+        let mut events = events.into_iter();
+        while let (Some(progress), Some(preview)) = (events.next(), events.next()) {
+            let _ = tx.send(progress).await;
+            let _ = tx.send(preview).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = tx.send(next_node).await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let _ = tx.send(signal(Signal::Hangup)).await;
+    });
+    let mut screen = ByteScreen::new(120, 40);
+    let mut preview = PreviewState::halfblocks();
+    let options = TuiOptions {
+        notify: false,
+        query_graphics: false,
+        preview_budget: budget,
+    };
+    let run = tui::drive(
+        &mut driver,
+        &mut scene.app,
+        &mut screen,
+        &mut preview,
+        &options,
+        false,
+    );
+    tokio::time::timeout(Duration::from_secs(20), run)
+        .await
+        .expect("the loop ends")
+        .expect("run");
+    let shown = preview.shown_target().map(|t| t.source.clone());
+    (screen, shown, scene.app.job.previews)
+}
+
+/// A draw that repainted a picture, not just text.
+const PICTURE_DRAW: u64 = 4000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_byte_budget_holds_under_a_preview_every_step_and_the_last_one_is_drawn() {
+    let budget = comfy_tui::budget::DEFAULT_BYTES_PER_SEC;
+    let (screen, shown, previews) = preview_stream(budget).await;
+    // The scene's own preview, then the stream's.
+    assert_eq!(previews, 61);
+    let total: u64 = screen.draws.iter().map(|(_, n)| n).sum();
+    let first = screen.draws.first().expect("drawn").0;
+    let last = screen.draws.last().expect("drawn").0;
+    // The whole run fits in one 5 s window: all of it must fit the window's budget.
+    assert!(last.duration_since(first) < Duration::from_secs(5));
+    // The node's last preview is always drawn, whatever the budget says: it alone may
+    // come on top (on a loaded machine it can land inside the same window).
+    let largest = screen.draws.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    assert!(
+        total - largest <= budget * 5,
+        "{total} bytes, largest draw {largest}"
+    );
+    let pictures: Vec<Instant> = screen
+        .draws
+        .iter()
+        .filter(|(_, n)| *n >= PICTURE_DRAW)
+        .map(|(t, _)| *t)
+        .collect();
+    assert!(pictures.len() >= 3, "{:?}", screen.draws);
+    for pair in pictures.windows(2) {
+        let gap = pair[1].duration_since(pair[0]);
+        // The floor is a second; a decode on a busy machine may add a little.
+        assert!(gap <= Duration::from_millis(1400), "{gap:?}");
+    }
+    // The sampler's last preview was drawn once its node was done.
+    assert_eq!(shown, Some(Source::Preview(61)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_budget_every_preview_costs_a_full_repaint() {
+    let (unlimited, shown, _) = preview_stream(0).await;
+    let total: u64 = unlimited.draws.iter().map(|(_, n)| n).sum();
+    let pictures = unlimited
+        .draws
+        .iter()
+        .filter(|(_, n)| *n >= PICTURE_DRAW)
+        .count();
+    let seconds = unlimited
+        .draws
+        .last()
+        .expect("drawn")
+        .0
+        .duration_since(unlimited.draws[0].0)
+        .as_secs_f64();
+    eprintln!("unlimited: {total} bytes, {pictures} pictures in {seconds:.1} s");
+    // As many pictures as the decoder keeps up with (fewer in a debug build), each a
+    // full repaint of the pane: more bytes a second than the default budget lets through.
+    assert!(pictures >= 3, "{pictures} pictures");
+    assert!(
+        total as f64 / seconds > comfy_tui::budget::DEFAULT_BYTES_PER_SEC as f64 * 1.2,
+        "{total} bytes in {seconds:.1} s"
+    );
+    assert_eq!(shown, Some(Source::Preview(61)));
 }

@@ -4,6 +4,7 @@
 pub mod diagnose;
 pub mod endpoints;
 pub mod error;
+pub mod frame_guard;
 pub mod http;
 pub mod ids;
 pub mod lenient;

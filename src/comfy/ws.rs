@@ -2,6 +2,7 @@
 //! first frame, and turn frames into typed items. A bad frame is an item, not the end.
 
 use super::endpoints::ServerUrl;
+use super::frame_guard::{Guarded, MAX_TEXT_BYTES};
 use super::ids::ClientId;
 use super::messages::ServerMessage;
 use super::preview::BinaryFrame;
@@ -14,7 +15,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Largest WebSocket message accepted. `SaveImageWebsocket` sends full-size PNGs (tens of
-/// MiB); tungstenite's 16 MiB frame default would cut those connections.
+/// MiB); tungstenite's 16 MiB frame default would cut those connections. Text messages
+/// have a far lower cap of their own ([`MAX_TEXT_BYTES`], see `frame_guard`).
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
 
 /// The first frame we send: ask for type-4 previews that say which prompt they belong to.
@@ -38,8 +40,10 @@ pub enum WsItem {
     Malformed(String),
 }
 
+type Stream = WebSocketStream<MaybeTlsStream<Guarded<TcpStream>>>;
+
 pub struct WsConnection {
-    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    stream: Stream,
     /// When anything last arrived, pongs included: the sign that the peer is there.
     last_seen: std::time::Instant,
     /// Items read while waiting for the server's greeting, handed out first.
@@ -50,6 +54,34 @@ fn config() -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE_BYTES))
         .max_frame_size(Some(MAX_MESSAGE_BYTES))
+}
+
+/// Opens the TCP connection (and TLS for `wss://`) and makes the upgrade, with the frame
+/// guard reading the plain WebSocket bytes where it can see them (`ws://`).
+async fn open(
+    request: tokio_tungstenite::tungstenite::handshake::client::Request,
+) -> Result<Stream, tokio_tungstenite::tungstenite::Error> {
+    use tokio_tungstenite::tungstenite::error::UrlError;
+    let uri = request.uri();
+    let tls = uri.scheme_str() == Some("wss");
+    let host = uri
+        .host()
+        .ok_or(tokio_tungstenite::tungstenite::Error::Url(
+            UrlError::NoHostName,
+        ))?;
+    // `[::1]` in a URL is `::1` to the resolver.
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+        .to_owned();
+    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+    let tcp = TcpStream::connect((host.as_str(), port)).await?;
+    let guarded = Guarded::new(tcp, MAX_TEXT_BYTES, !tls);
+    let (stream, _) =
+        tokio_tungstenite::client_async_tls_with_config(request, guarded, Some(config()), None)
+            .await?;
+    Ok(stream)
 }
 
 impl WsConnection {
@@ -71,10 +103,9 @@ impl WsConnection {
         for (name, value) in headers {
             request.headers_mut().append(name, value.clone());
         }
-        let (mut stream, _) =
-            tokio_tungstenite::connect_async_with_config(request, Some(config()), false)
-                .await
-                .map_err(|e| connect_error(e.to_string()))?;
+        let mut stream = open(request)
+            .await
+            .map_err(|e| connect_error(e.to_string()))?;
         stream
             .send(Message::text(FEATURE_FLAGS))
             .await
@@ -130,6 +161,17 @@ impl WsConnection {
             };
             self.last_seen = std::time::Instant::now();
             return Some(Ok(match message {
+                // Under `wss://` the frame guard cannot see the frames: the same cap,
+                // checked once the message is in.
+                Message::Text(text) if text.len() as u64 > MAX_TEXT_BYTES => {
+                    return Some(Err(WsError::Stream(
+                        super::frame_guard::TextTooLarge {
+                            size: text.len() as u64,
+                            limit: MAX_TEXT_BYTES,
+                        }
+                        .to_string(),
+                    )));
+                }
                 Message::Text(text) => match ServerMessage::parse(text.as_str()) {
                     Ok(message) => WsItem::Message(message),
                     Err(error) => WsItem::Malformed(error.to_string()),

@@ -142,6 +142,8 @@ pub struct Job {
     pub interrupted_node: Option<NodeId>,
     pub previews: u64,
     pub latest_preview: Option<Preview>,
+    /// The node that sent `latest_preview`, when known.
+    pub latest_preview_node: Option<NodeId>,
     /// Output images received as binary frames (`SaveImageWebsocket`).
     pub websocket_images: u64,
     pub submitted_at: Option<Instant>,
@@ -192,6 +194,7 @@ impl Job {
             interrupted_node: None,
             previews: 0,
             latest_preview: None,
+            latest_preview_node: None,
             websocket_images: 0,
             submitted_at: None,
             started_at: None,
@@ -631,6 +634,7 @@ impl Job {
         self.begin(at);
         self.last_heard = Some(at);
         self.latest_preview = Some(preview.clone());
+        self.latest_preview_node = node.clone();
         // `SaveImageWebsocket` sends its results only as these frames: they are outputs.
         if let Some(id) = node.as_ref()
             && self
@@ -651,6 +655,16 @@ impl Job {
             format: preview.format,
             bytes: preview.image.len(),
         })
+    }
+
+    /// Whether the latest preview is the last its node will send: the node no longer runs,
+    /// or the run is over. A view that skips previews to save bytes must still show it.
+    pub fn preview_is_final(&self) -> bool {
+        self.is_finished()
+            || self
+                .latest_preview_node
+                .as_ref()
+                .is_some_and(|id| self.node(id).is_none_or(|n| n.state != NodeState::Running))
     }
 
     /// Per-node durations of the nodes that ran, in graph order.

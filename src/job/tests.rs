@@ -128,3 +128,31 @@ fn graph_progress_does_not_go_back_on_an_interrupt() {
     assert_eq!(job.nodes[0].state, NodeState::Interrupted);
     assert!(job.graph_fraction() >= before, "{}", job.graph_fraction());
 }
+
+#[test]
+fn a_preview_is_final_once_its_node_stops_running() {
+    let t0 = Instant::now();
+    let mut job = Job::new(&workflow(), PromptId::from("p"));
+    job.submitted(PromptId::from("p"), 1.0, t0);
+    for text in [
+        r#"{"type":"execution_start","data":{"prompt_id":"p"}}"#,
+        r#"{"type":"executing","data":{"node":"1","prompt_id":"p"}}"#,
+        r#"{"type":"progress","data":{"value":1,"max":3,"prompt_id":"p","node":"1"}}"#,
+    ] {
+        job.apply(&msg(text), t0);
+    }
+    assert!(!job.preview_is_final(), "no preview yet");
+    let preview = Preview {
+        format: ImageFormat::Jpeg,
+        meta: None,
+        image: bytes::Bytes::from_static(b"\xff\xd8\xff"),
+    };
+    job.apply_preview(&preview, t0);
+    assert_eq!(job.latest_preview_node, Some(NodeId::from("1")));
+    assert!(!job.preview_is_final(), "node 1 still runs");
+    job.apply(
+        &msg(r#"{"type":"executing","data":{"node":"2","prompt_id":"p"}}"#),
+        t0,
+    );
+    assert!(job.preview_is_final(), "node 1 is done");
+}

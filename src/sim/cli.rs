@@ -55,6 +55,9 @@ pub struct SimArgs {
     /// Fault: error messages carry terminal escape sequences.
     #[arg(long)]
     pub escape_in_errors: bool,
+    /// Fault: send one text frame of this many bytes after a node's first step (once).
+    #[arg(long, value_name = "BYTES")]
+    pub huge_text_frame: Option<u64>,
 }
 
 impl SimArgs {
@@ -90,6 +93,7 @@ impl SimArgs {
                 },
                 escape_in_errors: self.escape_in_errors,
                 stale_close_unregisters: false,
+                huge_text_frame: self.huge_text_frame,
             },
         }
     }
@@ -129,6 +133,8 @@ mod tests {
             "--step-delay-ms",
             "0",
             "--hostile-filenames",
+            "--huge-text-frame",
+            "209715200",
         ]);
         let c = cli.sim.config();
         assert_eq!(c.step_delay, Duration::ZERO);
@@ -140,6 +146,7 @@ mod tests {
             })
         );
         assert_eq!(c.faults.hostile_filenames.len(), 7);
+        assert_eq!(c.faults.huge_text_frame, Some(200 << 20));
         let cli = Cli::parse_from(["x", "--fail-node", "12"]);
         assert_eq!(
             cli.sim.config().faults.fail_node.map(|f| f.target),

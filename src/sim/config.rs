@@ -99,6 +99,10 @@ pub struct Faults {
     /// an older socket closes it unregisters the client id even if a newer socket took it
     /// over. Default off: a closing socket only unregisters itself.
     pub stale_close_unregisters: bool,
+    /// Send one text frame of this many bytes (a JSON message of an unknown type padded
+    /// out) to the prompt's client right after a node's first step, as a hostile server
+    /// might. One-shot: the knob clears itself when it fires.
+    pub huge_text_frame: Option<u64>,
 }
 
 impl Faults {
@@ -174,6 +178,16 @@ impl FaultHandle {
                 false
             }
         });
+    }
+
+    /// Take the one-shot huge text frame knob, if set.
+    pub(crate) fn take_huge_text_frame(&self) -> Option<u64> {
+        let mut taken = None;
+        self.tx.send_if_modified(|f| {
+            taken = f.huge_text_frame.take();
+            taken.is_some()
+        });
+        taken
     }
 
     /// Wait until `stop_answering` is off (returns at once when it already is).

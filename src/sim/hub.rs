@@ -109,6 +109,20 @@ pub fn raw_text(s: String) -> Message {
     Message::Text(s.into())
 }
 
+/// A valid JSON text message of an unknown type, padded to `size` bytes (at least its
+/// frame, 30 bytes): what a hostile server floods a client with.
+pub fn huge_text(size: u64) -> Message {
+    const HEAD: &str = "{\"type\":\"padding\",\"data\":\"";
+    const TAIL: &str = "\"}";
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    let pad = size.saturating_sub(HEAD.len() + TAIL.len());
+    let mut s = String::with_capacity(HEAD.len() + pad + TAIL.len());
+    s.push_str(HEAD);
+    s.extend(std::iter::repeat_n('x', pad));
+    s.push_str(TAIL);
+    Message::Text(s.into())
+}
+
 /// Binary type 1 (PREVIEW_IMAGE): u32 type, u32 format (1 = JPEG, 2 = PNG), image bytes.
 pub fn preview_type1(format: u32, image: &[u8]) -> Message {
     let mut buf = Vec::with_capacity(8 + image.len());
@@ -165,6 +179,16 @@ pub fn malformed_frames(prompt_id: &str) -> Vec<Message> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_text_has_the_asked_size_and_is_json() {
+        let Message::Text(t) = huge_text(4096) else {
+            panic!("not text")
+        };
+        assert_eq!(t.len(), 4096);
+        let v: serde_json::Value = serde_json::from_str(t.as_str()).unwrap();
+        assert_eq!(v["type"], "padding");
+    }
 
     #[test]
     fn binary_layouts() {

@@ -26,26 +26,86 @@ pub fn fit(w: u32, h: u32, limit: u32) -> (u32, u32) {
 }
 
 /// A smooth pattern: colours from the seed, a diagonal wave whose phase follows `phase`
-/// (0..1), so consecutive previews visibly "converge".
-fn pattern(w: u32, h: u32, seed: u64, phase: f64) -> RgbImage {
+/// (0..1), and noise that fades as `phase` nears 1. `step` reseeds the noise, as each of a
+/// real sampler's steps does: a latent preview changes over the whole picture every step,
+/// which is what makes previews the heaviest thing a view draws.
+fn pattern(w: u32, h: u32, seed: u64, phase: f64, step: u64) -> RgbImage {
     let s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let base = [(s >> 8) as u8, (s >> 24) as u8, (s >> 40) as u8];
-    let noise = 1.0 - phase.clamp(0.0, 1.0);
+    let phase = phase.clamp(0.0, 1.0);
+    // Never quite zero before the end: the last steps of a real sampler still move
+    // every pixel a little.
+    let noise = if phase >= 1.0 {
+        0.0
+    } else {
+        0.2 + 0.6 * (1.0 - phase)
+    };
+    let field = NoiseField::new(w, h, s ^ step.wrapping_mul(0xD6E8_FEB8_6659_FD93));
     RgbImage::from_fn(w, h, |x, y| {
         let fx = f64::from(x) / f64::from(w.max(1));
         let fy = f64::from(y) / f64::from(h.max(1));
         let wave = ((fx + fy) * 6.0 + phase * 3.0).sin() * 0.5 + 0.5;
-        let grain = (((x.wrapping_mul(73) ^ y.wrapping_mul(151)) as u64 ^ s) % 97) as f64 / 97.0;
-        let mix = |c: u8, k: f64| {
-            let v = f64::from(c) * (0.4 + 0.6 * wave) * k + grain * 255.0 * noise * 0.5;
+        let mix = |c: u8, k: f64, channel: u64| {
+            let grain = field.at(x, y, channel) - 0.5;
+            let v = f64::from(c) * (0.4 + 0.6 * wave) * k + grain * 255.0 * noise;
             v.clamp(0.0, 255.0) as u8
         };
         image::Rgb([
-            mix(base[0], fx + 0.3),
-            mix(base[1], fy + 0.3),
-            mix(base[2], 1.0),
+            mix(base[0], fx + 0.3, 0),
+            mix(base[1], fy + 0.3, 1),
+            mix(base[2], 1.0, 2),
         ])
     })
+}
+
+/// Smooth value noise (random values on a coarse grid, interpolated), so that a picture
+/// scaled down to terminal cells still changes in every cell, as a latent preview does.
+struct NoiseField {
+    seed: u64,
+    cell: f64,
+}
+
+impl NoiseField {
+    fn new(w: u32, h: u32, seed: u64) -> Self {
+        // About 16 grid cells across the larger side.
+        let cell = (f64::from(w.max(h)) / 16.0).max(1.0);
+        Self { seed, cell }
+    }
+
+    fn lattice(&self, gx: u64, gy: u64, channel: u64) -> f64 {
+        let mut z = self.seed
+            ^ gx.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ gy.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+            ^ channel.wrapping_mul(0x1656_67B1_9E37_79F9);
+        // splitmix64's finaliser: neighbouring lattice points get unrelated values.
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// The noise at pixel (`x`, `y`) of one colour channel, in 0..1.
+    fn at(&self, x: u32, y: u32, channel: u64) -> f64 {
+        let (px, py) = (f64::from(x) / self.cell, f64::from(y) / self.cell);
+        let (gx, gy) = (px.floor(), py.floor());
+        let (tx, ty) = (px - gx, py - gy);
+        let (gx, gy) = (gx as u64, gy as u64);
+        let top = lerp(
+            self.lattice(gx, gy, channel),
+            self.lattice(gx + 1, gy, channel),
+            tx,
+        );
+        let bottom = lerp(
+            self.lattice(gx, gy + 1, channel),
+            self.lattice(gx + 1, gy + 1, channel),
+            tx,
+        );
+        lerp(top, bottom, ty)
+    }
+}
+
+fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    a + (b - a) * t
 }
 
 /// A PNG of (about) the requested size, distinct per `seed`.
@@ -73,7 +133,7 @@ pub fn saved_png(
             let [_, r, g, b] = color.to_be_bytes();
             RgbImage::from_pixel(w, h, image::Rgb([r, g, b]))
         }
-        None => pattern(w, h, seed, 1.0),
+        None => pattern(w, h, seed, 1.0, 0),
     };
     if text.is_empty() {
         encode_png(&img)
@@ -126,7 +186,7 @@ fn encode_png(img: &RgbImage) -> Vec<u8> {
 pub fn preview_jpeg(width: u32, height: u32, seed: u64, step: u64, total: u64) -> Vec<u8> {
     let (w, h) = fit(width, height, PREVIEW_BOX);
     let phase = step as f64 / total.max(1) as f64;
-    jpeg(&pattern(w, h, seed, phase), 80)
+    jpeg(&pattern(w, h, seed, phase, step), 80)
 }
 
 /// Re-encode any image as JPEG (for `/view?preview=jpeg;Q`); `None` if it is no image.
@@ -188,5 +248,45 @@ mod tests {
         assert_eq!(info.uncompressed_latin1_text[0].text, r#"{"1": {}}"#);
         assert_eq!(info.utf8_text[0].keyword, "workflow");
         assert_eq!(info.utf8_text[0].get_text().expect("text"), "ünïcode ✓");
+    }
+
+    /// The share of pixels whose colour moved by more than a JPEG's own wobble.
+    fn changed_share(a: &[u8], b: &[u8]) -> f64 {
+        let a = image::load_from_memory(a).unwrap().to_rgb8();
+        let b = image::load_from_memory(b).unwrap().to_rgb8();
+        assert_eq!(a.dimensions(), b.dimensions());
+        let changed = a
+            .pixels()
+            .zip(b.pixels())
+            .filter(|(p, q)| p.0.iter().zip(q.0).any(|(x, y)| x.abs_diff(y) > 8))
+            .count();
+        changed as f64 / f64::from(a.width() * a.height())
+    }
+
+    #[test]
+    fn consecutive_previews_differ_over_most_of_the_picture() {
+        let total = 20;
+        for step in [1, 10, 18] {
+            let a = preview_jpeg(512, 512, 42, step, total);
+            let b = preview_jpeg(512, 512, 42, step + 1, total);
+            let share = changed_share(&a, &b);
+            assert!(share > 0.6, "steps {step} and {}: {share:.2}", step + 1);
+        }
+    }
+
+    #[test]
+    fn previews_still_differ_once_scaled_down_to_cells() {
+        // A terminal shows a preview at a few dozen cells across: the change must survive.
+        let small = |step| {
+            let j = preview_jpeg(512, 512, 3, step, 20);
+            let img = image::load_from_memory(&j).unwrap();
+            let mut out = Vec::new();
+            img.resize_exact(32, 32, image::imageops::FilterType::Triangle)
+                .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+                .unwrap();
+            out
+        };
+        let share = changed_share(&small(12), &small(13));
+        assert!(share > 0.6, "{share:.2}");
     }
 }

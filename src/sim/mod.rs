@@ -22,7 +22,7 @@ mod config;
 mod files;
 mod http;
 mod hub;
-mod images;
+pub mod images;
 mod nodes;
 mod outputs;
 mod progress;

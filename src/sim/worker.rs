@@ -371,6 +371,11 @@ impl Run<'_> {
                         }
                     });
                     self.step_frames(id, &id_json, i, steps, image).await;
+                    if i == 1
+                        && let Some(size) = self.core.faults.take_huge_text_frame()
+                    {
+                        self.to_client(hub::huge_text(size)).await;
+                    }
                     if text_frames {
                         // Node TEXT frames are broadcast by ComfyUI, client id or not.
                         self.core

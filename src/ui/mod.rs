@@ -10,6 +10,7 @@ pub mod help;
 pub mod log;
 pub mod nodes;
 pub mod outputs;
+pub mod picture;
 pub mod popup;
 pub mod preview;
 pub mod scroll;

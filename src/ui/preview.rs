@@ -12,9 +12,9 @@ use ratatui::Frame;
 use ratatui::layout::{Alignment, Margin, Rect, Size};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
+use ratatui_image::Image;
 use ratatui_image::picker::Picker;
 use ratatui_image::protocol::Protocol;
-use ratatui_image::{Image, Resize};
 use std::io::Cursor;
 use std::path::PathBuf;
 
@@ -44,6 +44,9 @@ pub struct Target {
 /// The TUI's decoded picture and what is being decoded.
 pub struct PreviewState {
     picker: Picker,
+    /// Under a byte budget: draw previews in half blocks where the terminal's own protocol
+    /// is kitty or sixel (see [`PreviewState::budgeted`]).
+    budgeted: bool,
     shown: Option<(Target, Protocol)>,
     failed: Option<(Target, String)>,
     in_flight: Option<Target>,
@@ -80,9 +83,34 @@ impl PreviewState {
     pub fn new(picker: Picker) -> Self {
         Self {
             picker,
+            budgeted: false,
             shown: None,
             failed: None,
             in_flight: None,
+        }
+    }
+
+    /// Whether the view works under a byte budget. Then previews on a kitty or sixel
+    /// terminal are drawn in half blocks: measured on a noisy preview, a kitty cell costs
+    /// about 1 KB (0.8 KB deflated) and a sixel cell about 300 B, against about 35 B for a
+    /// half-block cell, so the budget would leave them a postage stamp. iTerm2 pictures
+    /// (JPEG, about 30 B a cell) and outputs keep the terminal's own protocol.
+    pub fn budgeted(mut self, on: bool) -> Self {
+        self.budgeted = on;
+        self
+    }
+
+    /// The picker for `source`.
+    fn picker_for(&self, source: &Source) -> Picker {
+        use ratatui_image::picker::ProtocolType;
+        let costly = matches!(
+            self.picker.protocol_type(),
+            ProtocolType::Kitty | ProtocolType::Sixel
+        );
+        if self.budgeted && costly && matches!(source, Source::Preview(_)) {
+            Picker::halfblocks()
+        } else {
+            self.picker.clone()
         }
     }
 
@@ -113,6 +141,22 @@ impl PreviewState {
     /// being decoded is not what is wanted. Only one runs at a time: a fast preview stream
     /// is coalesced to the newest picture, never queued.
     pub fn next_job(&mut self, app: &App, area: Option<Rect>) -> Option<DecodeJob> {
+        let target = self.pending(app, area)?;
+        let input = match &target.source {
+            Source::Preview(_) => Input::Bytes(app.job.latest_preview.as_ref()?.image.clone()),
+            Source::Output(path) => Input::File(path.clone()),
+        };
+        self.in_flight = Some(target.clone());
+        Some(DecodeJob {
+            picker: self.picker_for(&target.source),
+            target,
+            input,
+        })
+    }
+
+    /// The picture that is wanted in `area` and neither shown, failed nor being decoded:
+    /// what [`next_job`](Self::next_job) would start.
+    pub fn pending(&self, app: &App, area: Option<Rect>) -> Option<Target> {
         if self.in_flight.is_some() {
             return None;
         }
@@ -126,16 +170,22 @@ impl PreviewState {
         {
             return None;
         }
-        let input = match &target.source {
-            Source::Preview(_) => Input::Bytes(app.job.latest_preview.as_ref()?.image.clone()),
-            Source::Output(path) => Input::File(path.clone()),
-        };
-        self.in_flight = Some(target.clone());
-        Some(DecodeJob {
-            target,
-            input,
-            picker: self.picker.clone(),
-        })
+        Some(target)
+    }
+
+    /// What the picture on screen is, if one is.
+    pub fn shown_target(&self) -> Option<&Target> {
+        self.shown.as_ref().map(|(t, _)| t)
+    }
+
+    /// The cells the picture on screen takes, if one is.
+    pub fn shown_size(&self) -> Option<Size> {
+        self.shown.as_ref().map(|(_, p)| p.size())
+    }
+
+    /// What a preview cell is first assumed to cost under the protocol previews use.
+    pub fn cell_bytes_guess(&self) -> f64 {
+        super::picture::cell_bytes_guess(&self.picker_for(&Source::Preview(0)))
     }
 
     /// Takes a finished decode. A failure keeps the previous picture on screen.
@@ -170,15 +220,8 @@ impl DecodeJob {
         // Image bytes come from the server: a decoder that panics on them must still
         // report back, or the pane would wait for this job forever.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.decode().and_then(|image| {
-                self.picker
-                    .new_protocol(
-                        image,
-                        self.target.size,
-                        Resize::Scale(Some(image::imageops::FilterType::Triangle)),
-                    )
-                    .map_err(|e| e.to_string())
-            })
+            self.decode()
+                .and_then(|image| super::picture::encode(&self.picker, image, self.target.size))
         }))
         .unwrap_or_else(|_| Err("the image decoder failed".to_owned()));
         Decoded {
@@ -274,4 +317,38 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, state: &PreviewState
         Paragraph::new(message).alignment(Alignment::Center),
         Rect::new(inner.x, y, inner.width, 1.min(inner.height)),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui_image::FontSize;
+    use ratatui_image::picker::ProtocolType;
+
+    #[allow(deprecated)] // `from_fontsize`: the only way to pick a protocol without a terminal.
+    fn state(protocol: ProtocolType, budgeted: bool) -> PreviewState {
+        let mut picker = Picker::from_fontsize(FontSize::new(10, 20));
+        picker.set_protocol_type(protocol);
+        PreviewState::new(picker).budgeted(budgeted)
+    }
+
+    #[test]
+    fn under_a_budget_costly_protocols_draw_previews_in_half_blocks() {
+        let preview = Source::Preview(3);
+        let output = Source::Output(PathBuf::from("out.png"));
+        for protocol in [ProtocolType::Kitty, ProtocolType::Sixel] {
+            let s = state(protocol, true);
+            assert_eq!(
+                s.picker_for(&preview).protocol_type(),
+                ProtocolType::Halfblocks
+            );
+            assert_eq!(s.picker_for(&output).protocol_type(), protocol);
+            assert_eq!(s.cell_bytes_guess(), crate::budget::HALFBLOCK_CELL_BYTES);
+            let unlimited = state(protocol, false);
+            assert_eq!(unlimited.picker_for(&preview).protocol_type(), protocol);
+        }
+        // iTerm2 pictures are JPEG: as cheap a cell as half blocks, at full resolution.
+        let s = state(ProtocolType::Iterm2, true);
+        assert_eq!(s.picker_for(&preview).protocol_type(), ProtocolType::Iterm2);
+    }
 }
