@@ -219,6 +219,7 @@ async fn tui_flood() {
         client_id: None,
         headers: Vec::new(),
         preview_method: None,
+        no_check: false,
         face: FaceArgs {
             json: false,
             plain: false,

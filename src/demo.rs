@@ -47,6 +47,7 @@ pub async fn run(args: DemoArgs) -> i32 {
         client_id: None,
         headers: Vec::new(),
         preview_method: Some("auto".into()),
+        no_check: false,
         face: args.face.clone(),
     };
     let code = match launch::prepare(&run_args, face) {

@@ -68,6 +68,13 @@ pub fn prepare(args: &RunArgs, face: Face) -> Result<Prepared, UsageError> {
             )));
         }
     }
+    // Cycles and dangling links are local errors: nothing is sent.
+    let structure = crate::check::check(workflow.nodes(), None);
+    if !structure.is_ok() {
+        return Err(UsageError(crate::check::render::problems_inline(
+            &structure,
+        )));
+    }
     let server = ServerUrl::parse(&args.server).map_err(|e| usage(&e))?;
     let headers = parse_headers(&args.headers).map_err(|e| usage(&e))?;
     let client_id = match &args.client_id {
@@ -153,6 +160,13 @@ pub async fn run(args: RunArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return report_usage(&e, face),
     };
+    if !args.no_check
+        && let Err(e) =
+            crate::check::command::preflight(&prepared.context.client, &prepared.context.prompt)
+                .await
+    {
+        return report_usage(&e, face);
+    }
     start(prepared, face, !args.face.no_notify).await
 }
 

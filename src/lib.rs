@@ -1,6 +1,7 @@
 //! comfy-tui: run ComfyUI workflows from a terminal and watch them live.
 
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod comfy;
 pub mod demo;

@@ -20,6 +20,7 @@ fn main() {
     let code = runtime.block_on(async move {
         match cli.command {
             Command::Run(args) => comfy_tui::launch::run(args).await,
+            Command::Check(args) => comfy_tui::check::command::run(args).await,
             Command::Demo(args) => comfy_tui::demo::run(args).await,
             Command::Sim(args) => match comfy_tui::sim::run_cli(args).await {
                 Ok(()) => 0,

@@ -68,6 +68,7 @@ pub fn args(workflow: &Path, server: &str, out: &Path, format: Format) -> RunArg
         client_id: None,
         headers: Vec::new(),
         preview_method: None,
+        no_check: false,
         face: FaceArgs {
             json: format == Format::Json,
             plain: format == Format::Plain,
