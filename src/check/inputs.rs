@@ -399,9 +399,10 @@ impl NodeCheck<'_> {
             (None, Some(max)) => (format!("value {n} is above the maximum {max}"), max),
             (None, None) => return,
         };
-        let severity = self.refuse_unless_custom();
+        // Custom nodes too: the server range-checks their inputs the same way (a
+        // recorded refusal of the probe node shows it).
         self.push(
-            severity,
+            Severity::Refuse,
             ProblemKind::OutOfRange,
             &spec.name,
             message,
