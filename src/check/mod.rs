@@ -211,11 +211,12 @@ fn structure(prompt: &Map<String, Value>) -> Vec<Finding> {
         }
         match fields.get("inputs") {
             Some(Value::Object(_)) => {}
-            // The server reads `inputs` of every node an output depends on.
-            None => out.push(Finding::problem(at(
+            // The server reads `inputs` of every node an output depends on, and of no
+            // other: without knowing which those are, this cannot refuse.
+            None => out.push(Finding::warning(at(
                 ProblemKind::MalformedNode,
                 None,
-                "the node has no `inputs` object (use {} for none)".into(),
+                "the node has no `inputs` object; the server fails on it if an output depends on it (use {} for none)".into(),
             ))),
             Some(_) => out.push(Finding::problem(at(
                 ProblemKind::MalformedNode,

@@ -558,6 +558,17 @@ fn malformed_nodes() {
             (Some("3"), None, ProblemKind::MalformedNode)
         ]
     );
+    // No `inputs` at all only matters where an output depends on the node.
+    let p: Map<String, Value> = json!({"1": {"class_type": "SaveImage"}})
+        .as_object()
+        .cloned()
+        .expect("object");
+    let report = check(&p, None);
+    assert!(report.is_ok());
+    assert_eq!(
+        kinds(&report.warnings),
+        [(Some("1"), None, ProblemKind::MalformedNode)]
+    );
 }
 
 #[test]
