@@ -23,6 +23,8 @@ pub enum Command {
     Run(RunArgs),
     /// List the workflows saved on the server (the web UI's workflow sidebar).
     Workflows(WorkflowsArgs),
+    /// Check an API-format workflow against a server's nodes without running it.
+    Check(CheckArgs),
     /// Run the demo workflow against the built-in simulator.
     Demo(DemoArgs),
     /// Serve the built-in ComfyUI simulator (for trying the client and for tests).
@@ -85,6 +87,10 @@ pub struct RunArgs {
     /// Latent preview method to ask for (auto, latent2rgb, taesd, none, default).
     #[arg(long, value_name = "METHOD")]
     pub preview_method: Option<String>,
+    /// Submit without first checking the prompt against the server's `/object_info`
+    /// (the graph's own structure is still checked).
+    #[arg(long)]
+    pub no_check: bool,
     #[command(flatten)]
     pub face: FaceArgs,
 }
@@ -98,6 +104,24 @@ pub struct WorkflowsArgs {
     #[arg(long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
     /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// The workflow in ComfyUI's API format.
+    pub workflow: PathBuf,
+    /// The ComfyUI server whose `/object_info` the workflow is checked against.
+    #[arg(long, env = "COMFYUI_URL", default_value = "http://127.0.0.1:8188")]
+    pub server: String,
+    /// Check against a saved `/object_info` answer instead of asking a server.
+    #[arg(long, value_name = "FILE")]
+    pub object_info: Option<PathBuf>,
+    /// An extra header for every request, e.g. 'Authorization: Bearer …' (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Print one JSON object: `{"ok", "problems", "warnings"}`.
     #[arg(long)]
     pub json: bool,
 }

@@ -142,6 +142,13 @@ pub fn prepare_loaded(
             PREVIEW_METHODS.join(", ")
         )));
     }
+    // Cycles and dangling links are local errors: nothing is sent.
+    let structure = crate::check::check(workflow.nodes(), None);
+    if !structure.is_ok() {
+        return Err(UsageError(crate::check::render::problems_inline(
+            &structure,
+        )));
+    }
     let client_id = match &args.client_id {
         Some(id) if id.trim().is_empty() => {
             return Err(UsageError("--client-id must not be empty".into()));
@@ -247,6 +254,16 @@ pub async fn run(args: RunArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return report_usage(&e, face),
     };
+    if !args.no_check
+        && let Err(e) =
+            crate::check::command::preflight(&prepared.context.client, &prepared.context.prompt)
+                .await
+    {
+        if let Some(dir) = &prepared.created_out {
+            let _ = std::fs::remove_dir(dir);
+        }
+        return report_usage(&e, face);
+    }
     start(prepared, face, &args.face).await
 }
 

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod budget;
+pub mod check;
 pub mod cli;
 pub mod comfy;
 pub mod demo;

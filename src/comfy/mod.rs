@@ -9,6 +9,7 @@ pub mod http;
 pub mod ids;
 pub mod lenient;
 pub mod messages;
+pub mod object_info;
 pub mod outputs;
 pub mod preview;
 pub mod workflow;

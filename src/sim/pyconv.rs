@@ -42,10 +42,11 @@ fn to_int(val: &Value) -> Result<i128, String> {
             }
         }
         Value::Bool(b) => Ok(i128::from(*b)),
-        Value::String(s) => s
-            .trim()
-            .parse::<i128>()
-            .map_err(|_| format!("invalid literal for int() with base 10: '{s}'")),
+        // Python also takes `_` between digits ("1_000").
+        Value::String(s) => match crate::check::coerce::to_int(val) {
+            Ok(crate::check::coerce::Num::Int(i)) => Ok(i),
+            _ => Err(format!("invalid literal for int() with base 10: '{s}'")),
+        },
         other => Err(format!(
             "int() argument must be a string, a bytes-like object or a real number, not '{}'",
             py_type(other)
@@ -57,10 +58,10 @@ fn to_float(val: &Value) -> Result<f64, String> {
     match val {
         Value::Number(n) => Ok(n.as_f64().unwrap_or(f64::NAN)),
         Value::Bool(b) => Ok(if *b { 1.0 } else { 0.0 }),
-        Value::String(s) => s
-            .trim()
-            .parse::<f64>()
-            .map_err(|_| format!("could not convert string to float: '{s}'")),
+        Value::String(s) => match crate::check::coerce::to_float(val) {
+            Ok(crate::check::coerce::Num::Float(f)) => Ok(f),
+            _ => Err(format!("could not convert string to float: '{s}'")),
+        },
         other => Err(format!(
             "float() argument must be a string or a real number, not '{}'",
             py_type(other)

@@ -266,7 +266,10 @@ impl Validator<'_> {
                                     "extra_info": {"input_name": name, "input_config": spec, "received_value": converted},
                                 }));
                             }
-                        } else if !choices.contains(&converted) {
+                        } else if !choices
+                            .iter()
+                            .any(|c| crate::check::coerce::py_eq(c, &converted))
+                        {
                             errors.push(not_in_list(name, spec, choices, &converted));
                         }
                     }
@@ -321,8 +324,21 @@ impl Validator<'_> {
             .unwrap_or("")
             .to_owned();
         let types = catalog::output_types(&src_class);
+        // Python indexes the outputs tuple: negative counts from the end, and a bool
+        // is an int.
+        let count = types.len() as i64;
         let slot = match &link[1] {
-            Value::Number(n) => n.as_u64(),
+            Value::Number(n) if n.is_f64() => {
+                return inner(
+                    "tuple indices must be integers or slices, not float".to_owned(),
+                    "TypeError",
+                );
+            }
+            Value::Number(n) => n
+                .as_i64()
+                .map(|i| if i < 0 { i + count } else { i })
+                .and_then(|i| u64::try_from(i).ok()),
+            Value::Bool(b) => Some(u64::from(*b)),
             other => {
                 return inner(
                     format!(
@@ -487,6 +503,130 @@ mod tests {
         }));
         // Node 1 feeds no output, so it is not validated at all.
         assert_eq!(ok.unwrap().good_outputs, ["3"]);
+    }
+
+    /// The pre-flight check refuses exactly what this validator refuses, on the cases
+    /// where Python's leniency is easy to get wrong.
+    #[test]
+    fn agrees_with_the_pre_flight_check() {
+        let info =
+            crate::comfy::object_info::ObjectInfo::from_map(&catalog::object_info_with_inputs(&[
+                "in.png".to_owned(),
+            ]));
+        let base = || {
+            json!({
+                "1": {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0}},
+                "2": {"class_type": "ImageScale", "inputs": {"image": ["1", 0], "upscale_method": "nearest-exact", "width": 8, "height": 8, "crop": "disabled"}},
+                "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "x"}},
+            })
+        };
+        let cases: Vec<(&str, Value)> = vec![
+            ("plain", base()),
+            ("int string", json!({"1": {"inputs": {"width": " 16 "}}})),
+            (
+                "int underscores",
+                json!({"1": {"inputs": {"width": "1_6"}}}),
+            ),
+            (
+                "int float truncates",
+                json!({"1": {"inputs": {"width": 16.9}}}),
+            ),
+            (
+                "int float string",
+                json!({"1": {"inputs": {"width": "16.0"}}}),
+            ),
+            ("int word", json!({"1": {"inputs": {"width": "wide"}}})),
+            ("int null", json!({"1": {"inputs": {"width": null}}})),
+            ("int bool", json!({"1": {"inputs": {"width": true}}})),
+            ("below min", json!({"1": {"inputs": {"width": 0}}})),
+            ("above max", json!({"1": {"inputs": {"width": 99999}}})),
+            (
+                "wrapped value",
+                json!({"1": {"inputs": {"width": {"__value__": 8}}}}),
+            ),
+            ("combo miss", json!({"2": {"inputs": {"crop": "middle"}}})),
+            ("unknown input", json!({"2": {"inputs": {"cropp": "x"}}})),
+            ("missing required", json!({"2": {"inputs": {"crop": null}}})),
+            (
+                "negative index",
+                json!({"3": {"inputs": {"images": ["2", -1]}}}),
+            ),
+            (
+                "bool index",
+                json!({"3": {"inputs": {"images": ["2", false]}}}),
+            ),
+            (
+                "index out of range",
+                json!({"3": {"inputs": {"images": ["2", 1]}}}),
+            ),
+            (
+                "float index",
+                json!({"3": {"inputs": {"images": ["2", 0.0]}}}),
+            ),
+            (
+                "missing node",
+                json!({"3": {"inputs": {"images": ["9", 0]}}}),
+            ),
+            (
+                "type mismatch",
+                json!({"3": {"inputs": {"images": ["4", 0]}}, "4": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}}}),
+            ),
+            (
+                "unused bad node",
+                json!({"4": {"class_type": "EmptyLatentImage", "inputs": {"width": 0, "height": "x", "batch_size": 1}}}),
+            ),
+            (
+                "cycle",
+                json!({"1": {"class_type": "ImageScale", "inputs": {"image": ["2", 0], "upscale_method": "nearest-exact", "width": 8, "height": 8, "crop": "disabled"}}}),
+            ),
+            ("unknown class", json!({"1": {"class_type": "Nope"}})),
+            (
+                "image file there",
+                json!({"4": {"class_type": "LoadImage", "inputs": {"image": "in.png"}}, "3": {"inputs": {"images": ["4", 0]}}}),
+            ),
+            (
+                "image file missing",
+                json!({"4": {"class_type": "LoadImage", "inputs": {"image": "out.png"}}, "3": {"inputs": {"images": ["4", 0]}}}),
+            ),
+        ];
+        for (name, patch) in cases {
+            let mut prompt = base();
+            for (id, node) in patch.as_object().into_iter().flatten() {
+                let entry = &mut prompt[id];
+                if entry.is_null() {
+                    *entry = node.clone();
+                    continue;
+                }
+                if let Some(class) = node.get("class_type") {
+                    entry["class_type"] = class.clone();
+                }
+                for (k, v) in node
+                    .get("inputs")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                {
+                    if v.is_null() {
+                        entry["inputs"].as_object_mut().unwrap().shift_remove(k);
+                    } else {
+                        entry["inputs"][k] = v.clone();
+                    }
+                }
+            }
+            let mut map = prompt.as_object().cloned().unwrap();
+            let report = crate::check::check(&map, Some(&info));
+            let server = validate_prompt(&mut map, None, &|f| f == "in.png");
+            let refused = match &server {
+                Err(_) => true,
+                Ok(v) => !v.node_errors.is_empty(),
+            };
+            assert_eq!(
+                !report.is_ok(),
+                refused,
+                "{name}: check {:?} / simulator {server:?}",
+                report.problems
+            );
+        }
     }
 
     #[test]
