@@ -3,6 +3,7 @@
 pub mod app;
 pub mod cli;
 pub mod comfy;
+pub mod convert;
 pub mod demo;
 pub mod exit;
 pub mod headless;
