@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod comfy;
 pub mod convert;
+pub mod convert_cmd;
 pub mod demo;
 pub mod exit;
 pub mod headless;

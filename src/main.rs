@@ -20,6 +20,7 @@ fn main() {
     let code = runtime.block_on(async move {
         match cli.command {
             Command::Run(args) => comfy_tui::launch::run(args).await,
+            Command::Convert(args) => comfy_tui::convert_cmd::run(args).await,
             Command::Demo(args) => comfy_tui::demo::run(args).await,
             Command::Sim(args) => match comfy_tui::sim::run_cli(args).await {
                 Ok(()) => 0,
