@@ -113,6 +113,9 @@ pub fn promoted_ports(
     classes: &HashMap<String, ClassInfo>,
 ) -> Vec<usize> {
     let mut promoted = Vec::new();
+    if subgraph.group {
+        return promoted;
+    }
     for (index, port) in subgraph.inputs.iter().enumerate() {
         let is_widget = port.link_ids.iter().any(|link_id| {
             let Some(link) = subgraph.links.get(link_id) else {
@@ -242,7 +245,7 @@ fn initial_widgets(
         for node in &graph.nodes {
             let values = match classify(node, workflow, classes) {
                 Kind::Real(class) => widget_values(class, &node.widgets_values),
-                Kind::Instance(id) => promoted_values(node, id, workflow, classes),
+                Kind::Instance(id) => promoted_values(node, id, workflow, classes, 0),
                 _ => continue,
             };
             widgets.insert(widget_key(graph_key, &node.id), values);
@@ -258,6 +261,7 @@ fn promoted_values(
     subgraph_id: &str,
     workflow: &Workflow,
     classes: &HashMap<String, ClassInfo>,
+    depth: usize,
 ) -> Vec<Widget> {
     let subgraph = &workflow.subgraphs[subgraph_id];
     let stored = node.widgets_values.as_array();
@@ -268,7 +272,7 @@ fn promoted_values(
             let port = &subgraph.inputs[port_index];
             let value = stored
                 .and_then(|values| values.get(position).cloned())
-                .or_else(|| inner_widget_value(subgraph, port_index, workflow, classes))
+                .or_else(|| inner_widget_value(subgraph, port_index, workflow, classes, depth))
                 .unwrap_or(Value::Null);
             Widget {
                 name: port.name.clone(),
@@ -283,17 +287,25 @@ fn inner_widget_value(
     port_index: usize,
     workflow: &Workflow,
     classes: &HashMap<String, ClassInfo>,
+    depth: usize,
 ) -> Option<Value> {
+    // A definition that contains itself is refused later; here it just has no value.
+    if depth > MAX_DEPTH {
+        return None;
+    }
     let port = subgraph.inputs.get(port_index)?;
     port.link_ids.iter().find_map(|link_id| {
         let link = subgraph.links.get(link_id)?;
         let target = subgraph.node(&link.target_id)?;
         let input = target.inputs.iter().find(|i| i.link == Some(*link_id))?;
-        let Kind::Real(class) = classify(target, workflow, classes) else {
-            return None;
-        };
         let name = input.widget.as_deref().unwrap_or(&input.name);
-        widget_values(class, &target.widgets_values)
+        let widgets = match classify(target, workflow, classes) {
+            Kind::Real(class) => widget_values(class, &target.widgets_values),
+            // A nested instance's promoted widget was copied from further in.
+            Kind::Instance(id) => promoted_values(target, id, workflow, classes, depth + 1),
+            _ => return None,
+        };
+        widgets
             .into_iter()
             .find(|w| w.name == name)
             .map(|w| w.value)

@@ -64,6 +64,8 @@ pub struct Graph {
     pub inputs: Vec<SubgraphPort>,
     pub outputs: Vec<SubgraphPort>,
     pub name: String,
+    /// Made from an old group node: no promoted widgets, and bypass matches types exactly.
+    pub group: bool,
 }
 
 impl Graph {

@@ -144,6 +144,6 @@ pub fn convert(
     }
     let object_info = object_info.as_object().ok_or(ConvertError::BadObjectInfo)?;
     let mut workflow = graph::read_workflow(ui)?;
-    groupnode::expand(&mut workflow, ui)?;
+    groupnode::expand(&mut workflow, ui, object_info)?;
     emit::emit(&workflow, object_info, options)
 }

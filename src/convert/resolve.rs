@@ -204,6 +204,14 @@ impl Flat<'_> {
         let node = &self.execs[exec];
         let inputs = &node.inputs;
         let slot_index = usize::try_from(slot).ok()?;
+        if let Kind::Instance(id) = node.kind
+            && self.workflow.subgraphs[id].group
+        {
+            // Group nodes: the same slot, else the first input, of exactly this type.
+            return std::iter::once(slot_index)
+                .chain(0..inputs.len())
+                .find(|&i| inputs.get(i).is_some_and(|input| input.kind == kind));
+        }
         if kind == "*" || kind.is_empty() {
             return Some(if inputs.len() > slot_index {
                 slot_index
