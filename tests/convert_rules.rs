@@ -416,3 +416,20 @@ fn control_values_stored_as_booleans_take_their_place() {
         json!({"seed": 77, "strength": 0.3, "image": ["1", 0]})
     );
 }
+
+#[test]
+fn floats_keep_every_digit_through_the_conversion() {
+    // Values a plain fast float parser rounds to a neighbouring double.
+    let text = r#"{"nodes": [
+        {"id": 1, "type": "EmptyImage", "mode": 0, "outputs": [{"name": "IMAGE", "type": "IMAGE", "links": [1]}],
+         "widgets_values": [8, 8, 1, 0]},
+        {"id": 2, "type": "ImageAddNoise", "mode": 0, "inputs": [{"name": "image", "type": "IMAGE", "link": 1}],
+         "outputs": [], "widgets_values": [1, "fixed", 0.42409761837248483]},
+        {"id": 3, "type": "ImageAddNoise", "mode": 0, "inputs": [{"name": "image", "type": "IMAGE", "link": 2}],
+         "outputs": [], "widgets_values": [1, "fixed", 223.60000610351562]}
+    ], "links": [[1, 1, 0, 2, 0, "IMAGE"], [2, 1, 0, 3, 0, "IMAGE"]]}"#;
+    let ui: Value = serde_json::from_str(text).expect("json");
+    let out = serde_json::to_string(&Value::Object(prompt(&ui))).expect("text");
+    assert!(out.contains("0.42409761837248483"), "{out}");
+    assert!(out.contains("223.60000610351562"), "{out}");
+}

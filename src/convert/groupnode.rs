@@ -499,7 +499,8 @@ fn places(input: &InputSpec) -> usize {
     ]
     .iter()
     .any(|key| input.options.get(*key).and_then(Value::as_bool) == Some(true));
-    1 + usize::from(control) + usize::from(upload && input.kind == "COMBO")
+    let combo = input.kind == "COMBO";
+    1 + usize::from(control) * (1 + usize::from(combo)) + usize::from(upload && combo)
 }
 
 impl GroupConfig {

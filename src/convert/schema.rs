@@ -176,6 +176,10 @@ impl ClassInfo {
             slots.push((WidgetSlot::Widget(index), forced));
             if input.has_control() {
                 slots.push((WidgetSlot::Companion, forced));
+                // A combo's control also brings its filter-list widget.
+                if input.kind == "COMBO" {
+                    slots.push((WidgetSlot::Companion, forced));
+                }
             }
             if input.kind == "COMBO" && input.has_upload() {
                 slots.push((WidgetSlot::Companion, forced));
@@ -249,6 +253,7 @@ mod tests {
             "seed": ["INT", {"default": 0}],
             "noise_seed": ["INT", {"control_after_generate": false}],
             "steps": ["INT", {"control_after_generate": true}],
+            "mode": [["a", "b"], {"control_after_generate": true}],
             "image": [["a.png"], {"image_upload": true}],
             "model": ["MODEL"],
             "text": ["STRING", {"forceInput": true}]
@@ -264,9 +269,20 @@ mod tests {
             .collect();
         assert_eq!(
             shape,
-            ["seed", "+", "noise_seed", "steps", "+", "image", "+"]
+            [
+                "seed",
+                "+",
+                "noise_seed",
+                "steps",
+                "+",
+                "mode",
+                "+",
+                "+",
+                "image",
+                "+"
+            ]
         );
-        assert_eq!(info.widget_slots(true).len(), 8);
+        assert_eq!(info.widget_slots(true).len(), 11);
     }
 
     #[test]
