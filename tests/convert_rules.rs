@@ -433,3 +433,49 @@ fn floats_keep_every_digit_through_the_conversion() {
     assert!(out.contains("0.42409761837248483"), "{out}");
     assert!(out.contains("223.60000610351562"), "{out}");
 }
+
+#[test]
+fn group_node_instances_keep_their_own_values_and_converted_widgets_link_from_outside() {
+    let group = json!({
+        "nodes": [
+            {"id": -1, "type": "ImageAddNoise", "mode": 0, "index": 0,
+             "inputs": [{"name": "image", "type": "IMAGE", "link": null},
+                        {"name": "seed", "type": "INT", "widget": {"name": "seed"}, "link": null}],
+             "outputs": [{"name": "IMAGE", "type": "IMAGE", "links": []}],
+             "widgets_values": [5, "fixed", 0.5]},
+            {"id": -1, "type": "ImageInvert", "mode": 0, "index": 1,
+             "inputs": [{"name": "image", "type": "IMAGE", "link": null}],
+             "outputs": [{"name": "IMAGE", "type": "IMAGE", "links": []}]}
+        ],
+        "links": [[0, 0, 1, 0, 1, "IMAGE"]],
+        "external": []
+    });
+    let instance = |id: i64, inputs: Value, outputs: Value, values: Value| {
+        json!({"id": id, "type": "workflow>noisy", "mode": 0, "inputs": inputs,
+               "outputs": outputs, "widgets_values": values})
+    };
+    let ui = json!({
+        "nodes": [
+            node(1, "EmptyImage", json!([]), image_out(json!([1, 5])), json!([8, 8, 1, 0])),
+            node(2, "PrimitiveInt", json!([]), json!([{"name": "INT", "type": "INT", "links": [2]}]), json!([31, "fixed"])),
+            instance(10, json!([image_in("image", 1), {"name": "seed", "type": "INT", "link": 2}]),
+                     image_out(json!([3])), json!([0.7, 123, "fixed"])),
+            node(3, "SaveImage", json!([image_in("images", 3)]), json!([]), json!(["g"])),
+            instance(11, json!([image_in("image", 5)]), image_out(json!([])), json!([0.2, 456, "fixed"]))
+        ],
+        "links": [[1, 1, 0, 10, 0, "IMAGE"], [2, 2, 0, 10, 1, "INT"], [3, 10, 0, 3, 0, "IMAGE"],
+                  [5, 1, 0, 11, 0, "IMAGE"]],
+        "extra": {"groupNodes": {"noisy": group}}
+    });
+    let prompt = prompt(&ui);
+    assert_eq!(
+        prompt["10:0"]["inputs"],
+        json!({"seed": ["2", 0], "strength": 0.7, "image": ["1", 0]})
+    );
+    assert_eq!(prompt["10:1"]["inputs"], json!({"image": ["10:0", 0]}));
+    assert_eq!(prompt["3"]["inputs"]["images"], json!(["10:1", 0]));
+    assert_eq!(
+        prompt["11:0"]["inputs"],
+        json!({"seed": 456, "strength": 0.2, "image": ["1", 0]})
+    );
+}
