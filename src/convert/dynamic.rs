@@ -139,6 +139,21 @@ fn unescape(text: &str) -> String {
     out
 }
 
+/// True when the text holds a choice (`{` not escaped by a backslash).
+pub fn has_choice(text: &str) -> bool {
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '{' => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +175,13 @@ mod tests {
         assert_eq!(run("{cat}"), "cat");
         assert_eq!(run("{red|red} {{big}|{big}}"), "red big");
         assert_eq!(run(r"\{x\} a\|b c\d"), r"{x} a|b c\d");
+    }
+
+    #[test]
+    fn only_unescaped_braces_are_choices() {
+        assert!(has_choice("a {b|c}"));
+        assert!(!has_choice(r"a \{b\}"));
+        assert!(!has_choice("plain"));
     }
 
     #[test]

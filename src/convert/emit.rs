@@ -163,7 +163,7 @@ pub fn emit(
                 && let Value::String(template) = value
             {
                 let result = dynamic::expand(template, &mut rng);
-                if template.contains('{') {
+                if dynamic::has_choice(template) {
                     picks.push(DynamicPick {
                         node: exec.id.clone(),
                         input: name.clone(),

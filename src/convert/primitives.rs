@@ -45,11 +45,12 @@ fn fed_links(graph: &Graph, node_id: &str, depth: usize) -> Vec<i64> {
 
 /// Every assignment the PrimitiveNodes of the workflow make.
 pub fn assignments(workflow: &Workflow) -> Vec<Assignment> {
+    // File order, so that two primitives feeding one widget always end the same way.
     let levels = std::iter::once((None, &workflow.root)).chain(
         workflow
-            .subgraphs
+            .subgraph_order
             .iter()
-            .map(|(id, graph)| (Some(id.as_str()), graph)),
+            .filter_map(|id| workflow.subgraphs.get(id).map(|g| (Some(id.as_str()), g))),
     );
     let mut out = Vec::new();
     for (graph_key, graph) in levels {
