@@ -2,7 +2,7 @@
 //! resolved links, then links to nodes that were left out removed. Widget values go through
 //! the serialisers the frontend attaches: dynamic prompts (E) and save prefixes (F).
 
-use super::flatten::{Flat, Kind, flatten, widget_key};
+use super::flatten::{Exec, Flat, Kind, flatten, widget_key};
 use super::graph::Workflow;
 use super::primitives;
 use super::replace::{self, SAVE_CLASSES, Searchable};
@@ -75,6 +75,122 @@ fn searchables<'a>(
     out
 }
 
+/// Nodes of unknown classes: refused when they would be sent, noted when they would not.
+fn check_classes(flat: &Flat<'_>, warnings: &mut Vec<String>) -> Result<(), ConvertError> {
+    let mut missing = Vec::new();
+    for exec in flat
+        .execs
+        .iter()
+        .filter(|e| matches!(e.kind, Kind::Unknown))
+    {
+        if exec.is_active() {
+            missing.push(MissingNode {
+                id: exec.id.clone(),
+                title: exec.title(),
+                class_type: exec.node.class.clone(),
+            });
+        } else {
+            let state = if exec.node.mode == 2 {
+                "muted"
+            } else {
+                "bypassed"
+            };
+            warnings.push(format!(
+                "node {} is of type `{}`, which the server does not have; it is {state} and so not sent",
+                exec.id, exec.node.class
+            ));
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ConvertError::MissingClasses(missing))
+    }
+}
+
+/// What the widget serialisers need: the random source, the picks made so far, and the
+/// nodes and time that `filename_prefix` replacements read.
+struct Serialisers<'a> {
+    rng: StdRng,
+    picks: Vec<DynamicPick>,
+    nodes: Vec<Searchable<'a>>,
+    now: chrono::NaiveDateTime,
+}
+
+impl Serialisers<'_> {
+    /// Runs the serialisers the frontend attaches to a widget (rules E and F).
+    fn serialise(
+        &mut self,
+        exec: &Exec<'_>,
+        class: &ClassInfo,
+        name: &str,
+        value: &mut Value,
+    ) -> Result<(), ConvertError> {
+        if class.input(name).is_some_and(|s| s.dynamic_prompts())
+            && let Value::String(template) = value
+        {
+            let result = dynamic::expand(template, &mut self.rng);
+            if dynamic::has_choice(template) {
+                self.picks.push(DynamicPick {
+                    node: exec.id.clone(),
+                    input: name.to_owned(),
+                    template: template.clone(),
+                    result: result.clone(),
+                });
+            }
+            *value = Value::String(result);
+        }
+        if name == "filename_prefix" && SAVE_CLASSES.contains(&class.name.as_str()) {
+            let Value::String(text) = value else {
+                // The frontend throws here too: it cannot queue such a graph.
+                return Err(ConvertError::BadNode {
+                    node: format!("{} ({})", exec.id, exec.title()),
+                    problem: format!("filename_prefix must be text, found {value}"),
+                });
+            };
+            *value = Value::String(replace::apply(text, &self.nodes, &self.now));
+        }
+        Ok(())
+    }
+}
+
+/// One node's `inputs`: widgets first, then resolved links, which replace a widget of the
+/// same name (rule B). Only values still coming from a widget are serialised.
+fn node_inputs(
+    flat: &Flat<'_>,
+    index: usize,
+    class: &ClassInfo,
+    serialisers: &mut Serialisers<'_>,
+) -> Result<Map<String, Value>, ConvertError> {
+    let exec = &flat.execs[index];
+    let mut inputs = Map::new();
+    let mut from_widget: Vec<String> = Vec::new();
+    if let Some(widgets) = flat.widgets.get(&widget_key(exec.graph_key, &exec.node.id)) {
+        for widget in widgets {
+            inputs.insert(widget.name.clone(), wrap(widget.value.clone()));
+            from_widget.push(widget.name.clone());
+        }
+    }
+    for (slot, input) in exec.inputs.iter().enumerate() {
+        match flat.resolve_input(index, slot, &mut HashSet::new(), None)? {
+            None => continue,
+            Some(Resolved::Value(value)) => {
+                inputs.insert(input.name.clone(), wrap(value));
+            }
+            Some(Resolved::Link(id, origin_slot)) => {
+                inputs.insert(input.name.clone(), json!([id, origin_slot]));
+            }
+        }
+        from_widget.retain(|name| *name != input.name);
+    }
+    for name in from_widget {
+        if let Some(value) = inputs.get_mut(&name) {
+            serialisers.serialise(exec, class, &name, value)?;
+        }
+    }
+    Ok(inputs)
+}
+
 pub fn emit(
     workflow: &Workflow,
     object_info: &Map<String, Value>,
@@ -83,34 +199,7 @@ pub fn emit(
     let classes = used_classes(workflow, object_info);
     let mut flat = flatten(workflow, &classes)?;
     let mut warnings = Vec::new();
-
-    let mut missing = Vec::new();
-    for exec in &flat.execs {
-        if !matches!(exec.kind, Kind::Unknown) {
-            continue;
-        }
-        if exec.is_active() {
-            missing.push(MissingNode {
-                id: exec.id.clone(),
-                title: exec.title(),
-                class_type: exec.node.class.clone(),
-            });
-        } else {
-            warnings.push(format!(
-                "node {} is of type `{}`, which the server does not have; it is {} and so not sent",
-                exec.id,
-                exec.node.class,
-                if exec.node.mode == 2 {
-                    "muted"
-                } else {
-                    "bypassed"
-                }
-            ));
-        }
-    }
-    if !missing.is_empty() {
-        return Err(ConvertError::MissingClasses(missing));
-    }
+    check_classes(&flat, &mut warnings)?;
 
     for mut assignment in primitives::assignments(workflow) {
         if assignment.replace
@@ -123,10 +212,13 @@ pub fn emit(
         primitives::apply(&mut flat.widgets, &assignment);
     }
 
-    let mut rng = StdRng::seed_from_u64(options.seed.unwrap_or_else(rand::random));
+    let mut serialisers = Serialisers {
+        rng: StdRng::seed_from_u64(options.seed.unwrap_or_else(rand::random)),
+        picks: Vec::new(),
+        nodes: searchables(&flat, &classes),
+        now: options.now,
+    };
     let mut prompt = Map::new();
-    let mut picks = Vec::new();
-    let nodes_for_replace = searchables(&flat, &classes);
     for (index, exec) in flat.execs.iter().enumerate() {
         let Kind::Real(class) = exec.kind else {
             continue;
@@ -134,60 +226,7 @@ pub fn emit(
         if !exec.is_active() {
             continue;
         }
-        let mut inputs = Map::new();
-        let mut from_widget: Vec<String> = Vec::new();
-        if let Some(widgets) = flat.widgets.get(&widget_key(exec.graph_key, &exec.node.id)) {
-            for widget in widgets {
-                inputs.insert(widget.name.clone(), wrap(widget.value.clone()));
-                from_widget.push(widget.name.clone());
-            }
-        }
-        for (slot, input) in exec.inputs.iter().enumerate() {
-            match flat.resolve_input(index, slot, &mut HashSet::new(), None)? {
-                None => continue,
-                Some(Resolved::Value(value)) => {
-                    inputs.insert(input.name.clone(), wrap(value));
-                }
-                Some(Resolved::Link(id, origin_slot)) => {
-                    inputs.insert(input.name.clone(), json!([id, origin_slot]));
-                }
-            }
-            from_widget.retain(|name| *name != input.name);
-        }
-        for name in from_widget {
-            let Some(value) = inputs.get_mut(&name) else {
-                continue;
-            };
-            let spec = class.input(&name);
-            if spec.is_some_and(|s| s.dynamic_prompts())
-                && let Value::String(template) = value
-            {
-                let result = dynamic::expand(template, &mut rng);
-                if dynamic::has_choice(template) {
-                    picks.push(DynamicPick {
-                        node: exec.id.clone(),
-                        input: name.clone(),
-                        template: template.clone(),
-                        result: result.clone(),
-                    });
-                }
-                *value = Value::String(result);
-            }
-            if name == "filename_prefix" && SAVE_CLASSES.contains(&class.name.as_str()) {
-                match value {
-                    Value::String(text) => {
-                        *value =
-                            Value::String(replace::apply(text, &nodes_for_replace, &options.now));
-                    }
-                    other => {
-                        return Err(ConvertError::BadNode {
-                            node: format!("{} ({})", exec.id, exec.title()),
-                            problem: format!("filename_prefix must be text, found {other}"),
-                        });
-                    }
-                }
-            }
-        }
+        let inputs = node_inputs(&flat, index, class, &mut serialisers)?;
         let mut entry = Map::new();
         entry.insert("inputs".into(), Value::Object(inputs));
         entry.insert("class_type".into(), Value::String(class.name.clone()));
@@ -197,7 +236,7 @@ pub fn emit(
     drop_links_to_absent(&mut prompt);
     Ok(Converted {
         prompt,
-        picks,
+        picks: serialisers.picks,
         warnings,
     })
 }
