@@ -185,3 +185,34 @@ async fn missing_classes_and_bad_files_exit_2_and_a_dead_server_exits_4() {
     assert_eq!(out.code, 4, "stderr: {}", out.stderr);
     assert!(out.stderr.contains("cannot reach"), "{}", out.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workflow_on_stdin_converts_too() {
+    use tokio::io::AsyncWriteExt;
+    let object_info = asset("assets/sim/object_info.json");
+    let mut child = binary()
+        .args([
+            "convert",
+            "-",
+            "--object-info",
+            object_info.to_str().expect("utf-8"),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let text = std::fs::read(asset("assets/workflows/demo.ui.json")).expect("demo");
+    let mut stdin = child.stdin.take().expect("stdin");
+    within(stdin.write_all(&text)).await.expect("written");
+    drop(stdin);
+    let output = within(child.wait_with_output()).await.expect("ends");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let prompt: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(prompt, read_json(&asset("assets/workflows/demo.json")));
+}
