@@ -74,12 +74,8 @@ impl InputSpec {
                         .and_then(|o| o.first().cloned())
                 })
                 .unwrap_or(Value::Null),
-            "INT" | "FLOAT" => self
-                .options
-                .get("min")
-                .filter(|min| min.as_f64().is_some_and(|m| m > 0.0))
-                .cloned()
-                .unwrap_or(Value::from(0)),
+            // The number widgets start at 0 without a default, whatever `min` says.
+            "INT" | "FLOAT" => Value::from(0),
             "STRING" => Value::from(""),
             "BOOLEAN" => Value::Bool(false),
             _ => Value::Null,
