@@ -25,6 +25,8 @@ pub enum Command {
     Workflows(WorkflowsArgs),
     /// Check an API-format workflow against a server's nodes without running it.
     Check(CheckArgs),
+    /// Print the API prompt a UI-format workflow converts to (API-format files pass through).
+    Convert(ConvertArgs),
     /// Run the demo workflow against the built-in simulator.
     Demo(DemoArgs),
     /// Serve the built-in ComfyUI simulator (for trying the client and for tests).
@@ -136,6 +138,27 @@ pub struct DemoArgs {
     pub step_ms: u64,
     #[command(flatten)]
     pub face: FaceArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConvertArgs {
+    /// The workflow (the editor's UI format, or the API format); `-` reads stdin.
+    pub workflow: PathBuf,
+    /// The ComfyUI server whose /object_info the conversion follows.
+    #[arg(long, env = "COMFYUI_URL", default_value = "http://127.0.0.1:8188")]
+    pub server: String,
+    /// Convert against this saved /object_info instead of asking a server.
+    #[arg(long, value_name = "FILE")]
+    pub object_info: Option<PathBuf>,
+    /// Write the prompt here instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Seed for the dynamic-prompt picks (`{a|b}`), so a conversion can be repeated.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// An extra header for every request, e.g. 'Authorization: Bearer …' (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@ pub mod budget;
 pub mod check;
 pub mod cli;
 pub mod comfy;
+pub mod convert;
+pub mod convert_cmd;
 pub mod demo;
 pub mod exit;
 pub mod headless;
