@@ -23,6 +23,8 @@ pub enum Command {
     Run(RunArgs),
     /// List the workflows saved on the server (the web UI's workflow sidebar).
     Workflows(WorkflowsArgs),
+    /// List the prompts this machine submitted (the job store), newest first.
+    Jobs(JobsArgs),
     /// Run the demo workflow against the built-in simulator.
     Demo(DemoArgs),
     /// Serve the built-in ComfyUI simulator (for trying the client and for tests).
@@ -95,6 +97,16 @@ pub struct WorkflowsArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct JobsArgs {
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Show at most this many jobs.
+    #[arg(short = 'n', long = "limit", default_value_t = 20, value_name = "N")]
+    pub limit: usize,
 }
 
 #[derive(Debug, Clone, Args)]

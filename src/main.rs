@@ -28,6 +28,7 @@ fn main() {
         match cli.command {
             Command::Run(args) => comfy_tui::launch::run(args).await,
             Command::Workflows(args) => comfy_tui::workflows::run(args).await,
+            Command::Jobs(args) => comfy_tui::jobs::run(&args),
             Command::Demo(args) => comfy_tui::demo::run(args).await,
             Command::Sim(args) => match comfy_tui::sim::run_cli(args).await {
                 Ok(()) => 0,

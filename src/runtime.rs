@@ -65,6 +65,8 @@ pub struct RunContext {
     pub preview_method: Option<String>,
     pub out_dir: PathBuf,
     pub liveness: Liveness,
+    /// Where the job store and the learned durations live (none: nothing is kept).
+    pub state: Option<crate::state::StateDir>,
 }
 
 pub type EventSender = mpsc::Sender<Stamped>;
@@ -75,6 +77,41 @@ pub struct Runtime {
     rx: mpsc::Receiver<Stamped>,
     downloads: Arc<Semaphore>,
     background: Vec<JoinHandle<()>>,
+    writes: Arc<Writes>,
+}
+
+/// State-file writes still going on: the process must not exit under them.
+#[derive(Default)]
+struct Writes {
+    pending: std::sync::Mutex<usize>,
+    done: std::sync::Condvar,
+}
+
+/// The longest the way out waits for state writes (each gives up on a stuck lock
+/// sooner than this).
+const WRITES_WAIT: Duration = Duration::from_secs(5);
+
+impl Writes {
+    fn begin(&self) {
+        if let Ok(mut pending) = self.pending.lock() {
+            *pending += 1;
+        }
+    }
+
+    fn end(&self) {
+        if let Ok(mut pending) = self.pending.lock() {
+            *pending = pending.saturating_sub(1);
+        }
+        self.done.notify_all();
+    }
+
+    /// Blocks until no write is left, or `limit` has passed.
+    fn wait(&self, limit: Duration) {
+        let Ok(pending) = self.pending.lock() else {
+            return;
+        };
+        let _ = self.done.wait_timeout_while(pending, limit, |p| *p > 0);
+    }
 }
 
 async fn send(tx: &EventSender, event: Event) -> bool {
@@ -90,6 +127,7 @@ impl Runtime {
             rx,
             downloads: Arc::new(Semaphore::new(PARALLEL_DOWNLOADS)),
             background: Vec::new(),
+            writes: Arc::default(),
         }
     }
 
@@ -143,10 +181,37 @@ impl Runtime {
         for effect in effects {
             match effect {
                 Effect::Exit(code) => exit = exit.or(Some(code)),
+                Effect::RecordJob(record) => {
+                    self.write_state(move |dir| dir.jobs().record(&record))
+                }
+                Effect::RecordDurations(sample) => {
+                    self.write_state(move |dir| dir.durations().record(&sample));
+                }
                 effect => self.spawn_effect(effect),
             }
         }
         exit
+    }
+
+    /// Writes to the state directory off the loop. A failure costs only the record: it
+    /// is logged, and the run goes on.
+    fn write_state(
+        &self,
+        write: impl FnOnce(&crate::state::StateDir) -> Result<(), crate::state::StateError>
+        + Send
+        + 'static,
+    ) {
+        let Some(dir) = self.ctx.state.clone() else {
+            return;
+        };
+        let writes = Arc::clone(&self.writes);
+        writes.begin();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = write(&dir) {
+                tracing::warn!("not recorded: {e}");
+            }
+            writes.end();
+        });
     }
 
     fn spawn_effect(&self, effect: Effect) {
@@ -227,17 +292,22 @@ impl Runtime {
                 Effect::DeleteFromQueue(id) => {
                     cancel_result(ctx.client.delete_from_queue(&[id]).await)
                 }
-                Effect::Exit(_) | Effect::Suspend => return,
+                Effect::Exit(_)
+                | Effect::Suspend
+                | Effect::RecordJob(_)
+                | Effect::RecordDurations(_) => return,
             };
             send(&tx, event).await;
         });
     }
 
-    /// Stops the background tasks (the socket closes with them).
+    /// Stops the background tasks (the socket closes with them), and lets the state
+    /// writes finish: the process exits right after, and a record cut short is lost.
     pub fn shutdown(&mut self) {
         for task in self.background.drain(..) {
             task.abort();
         }
+        self.writes.wait(WRITES_WAIT);
     }
 }
 
