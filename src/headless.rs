@@ -176,7 +176,7 @@ pub fn report_json(report: &Report, job: &Job) -> Value {
             let mut v = json!({"event": "started"});
             // Known only when the same shape ran on this server before.
             if let Some(expected) = job.expected_total() {
-                v["expected_seconds"] = json!((expected.as_secs_f64() * 10.0).round() / 10.0);
+                v["expected_seconds"] = json!((expected.as_secs_f64() * 1000.0).round() / 1000.0);
             }
             v
         }

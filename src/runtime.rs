@@ -78,7 +78,11 @@ pub struct Runtime {
     downloads: Arc<Semaphore>,
     background: Vec<JoinHandle<()>>,
     writes: Arc<Writes>,
+    state_queue: Option<std::sync::mpsc::Sender<StateWrite>>,
 }
+
+type StateWrite =
+    Box<dyn FnOnce(&crate::state::StateDir) -> Result<(), crate::state::StateError> + Send>;
 
 /// State-file writes still going on: the process must not exit under them.
 #[derive(Default)]
@@ -128,6 +132,7 @@ impl Runtime {
             downloads: Arc::new(Semaphore::new(PARALLEL_DOWNLOADS)),
             background: Vec::new(),
             writes: Arc::default(),
+            state_queue: None,
         }
     }
 
@@ -193,10 +198,11 @@ impl Runtime {
         exit
     }
 
-    /// Writes to the state directory off the loop. A failure costs only the record: it
-    /// is logged, and the run goes on.
+    /// Writes to the state directory off the loop, in the order asked (a run's end must
+    /// not be overtaken by its start), on one blocking thread started at the first write.
+    /// A failure costs only the record: it is logged, and the run goes on.
     fn write_state(
-        &self,
+        &mut self,
         write: impl FnOnce(&crate::state::StateDir) -> Result<(), crate::state::StateError>
         + Send
         + 'static,
@@ -204,14 +210,23 @@ impl Runtime {
         let Some(dir) = self.ctx.state.clone() else {
             return;
         };
-        let writes = Arc::clone(&self.writes);
-        writes.begin();
-        tokio::task::spawn_blocking(move || {
-            if let Err(e) = write(&dir) {
-                tracing::warn!("not recorded: {e}");
-            }
-            writes.end();
+        let queue = self.state_queue.get_or_insert_with(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<StateWrite>();
+            let writes = Arc::clone(&self.writes);
+            tokio::task::spawn_blocking(move || {
+                for write in rx {
+                    if let Err(e) = write(&dir) {
+                        tracing::warn!("not recorded: {e}");
+                    }
+                    writes.end();
+                }
+            });
+            tx
         });
+        self.writes.begin();
+        if queue.send(Box::new(write)).is_err() {
+            self.writes.end();
+        }
     }
 
     fn spawn_effect(&self, effect: Effect) {
@@ -307,6 +322,8 @@ impl Runtime {
         for task in self.background.drain(..) {
             task.abort();
         }
+        // The writer thread ends once its queue is closed and empty.
+        self.state_queue = None;
         self.writes.wait(WRITES_WAIT);
     }
 }

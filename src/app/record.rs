@@ -144,3 +144,210 @@ pub fn rfc3339(time: SystemTime) -> String {
     let last = SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799);
     humantime::format_rfc3339_seconds(time.min(last)).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{AppConfig, Signal, Stamped, update};
+    use crate::comfy::http::Submitted;
+    use crate::comfy::messages::ServerMessage;
+    use crate::comfy::ws::WsItem;
+    use crate::comfy::{PromptId, Workflow};
+    use crate::job::Job;
+    use std::path::Path;
+
+    const PROMPT: &str = "5f0c6a62-8f2b-4c39-9a3e-0d1f7c1e2a11";
+
+    /// A headless app whose run is recorded, started at `t0` = 2026-01-02T03:04:05Z.
+    fn recorded_app() -> (App, Instant) {
+        let workflow = Workflow::parse(
+            r#"{"1": {"class_type": "KSampler", "inputs": {"steps": 3}},
+                "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}"#,
+            Path::new("w.json"),
+        )
+        .expect("workflow");
+        let t0 = Instant::now();
+        let config = AppConfig {
+            server: "http://h/".into(),
+            client_id: ClientId::from("c"),
+            download: false,
+            timeout: None,
+            interactive: false,
+            seeds: Vec::new(),
+        };
+        let mut app = App::new(Job::new(&workflow, PromptId::from(PROMPT)), config, t0);
+        let wall = humantime::parse_rfc3339("2026-01-02T03:04:05Z").expect("time");
+        app.recording = Some(Recording::new(
+            "http://h/".into(),
+            ClientId::from("c"),
+            "/w/w.json".into(),
+            ShapeKey("2n-x".into()),
+            wall,
+        ));
+        (app, t0)
+    }
+
+    fn send(app: &mut App, at: Instant, event: Event) -> Vec<Effect> {
+        update(app, Stamped::new(at, event))
+    }
+
+    fn message(app: &mut App, at: Instant, text: &str) -> Vec<Effect> {
+        let text = text.replace("PID", PROMPT);
+        let message = ServerMessage::parse(&text).expect("message");
+        send(app, at, Event::Ws(WsItem::Message(message)))
+    }
+
+    fn records(effects: &[Effect]) -> Vec<&JobRecord> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::RecordJob(r) => Some(r),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn submit(app: &mut App, at: Instant) -> Vec<Effect> {
+        send(app, at, Event::Connected { reconnect: false });
+        send(
+            app,
+            at,
+            Event::Submitted(Submitted {
+                prompt_id: PromptId::from(PROMPT),
+                number: 1.0,
+                node_errors: vec![],
+            }),
+        )
+    }
+
+    #[test]
+    fn the_answer_and_the_end_are_recorded_with_the_durations_of_a_success() {
+        let (mut app, t0) = recorded_app();
+        let secs = |s: u64| t0 + Duration::from_secs(s);
+        let effects = submit(&mut app, secs(1));
+        let first = records(&effects);
+        assert_eq!(first.len(), 1, "{effects:?}");
+        assert_eq!(first[0].status, jobs::SUBMITTED);
+        assert_eq!(first[0].submitted, "2026-01-02T03:04:06Z");
+        assert_eq!(first[0].workflow, "/w/w.json");
+        assert_eq!(first[0].exit_code, None);
+        message(
+            &mut app,
+            secs(2),
+            r#"{"type":"execution_start","data":{"prompt_id":"PID"}}"#,
+        );
+        let effects = message(
+            &mut app,
+            secs(2),
+            r#"{"type":"executing","data":{"node":"1","prompt_id":"PID"}}"#,
+        );
+        assert!(records(&effects).is_empty(), "once per stage: {effects:?}");
+        message(
+            &mut app,
+            secs(7),
+            r#"{"type":"executing","data":{"node":"2","prompt_id":"PID"}}"#,
+        );
+        message(
+            &mut app,
+            secs(8),
+            r#"{"type":"execution_success","data":{"prompt_id":"PID","timestamp":1}}"#,
+        );
+        let effects = message(
+            &mut app,
+            secs(8),
+            r#"{"type":"executing","data":{"node":null,"prompt_id":"PID"}}"#,
+        );
+        let last = records(&effects);
+        assert_eq!(last.len(), 1, "{effects:?}");
+        assert_eq!(last[0].status, "success");
+        assert_eq!(last[0].exit_code, Some(0));
+        assert_eq!(last[0].ended.as_deref(), Some("2026-01-02T03:04:13Z"));
+        let sample = effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::RecordDurations(s) => Some(s),
+                _ => None,
+            })
+            .expect("durations");
+        assert_eq!(sample.shape, ShapeKey("2n-x".into()));
+        assert_eq!(
+            sample.nodes,
+            vec![
+                (crate::comfy::NodeId::from("1"), 5.0),
+                (crate::comfy::NodeId::from("2"), 1.0)
+            ]
+        );
+        assert!(effects.contains(&Effect::Exit(0)));
+        // Nothing more once the end is recorded.
+        assert!(records(&send(&mut app, secs(9), Event::Tick)).is_empty());
+    }
+
+    #[test]
+    fn a_hang_up_is_recorded_as_detached_without_durations() {
+        let (mut app, t0) = recorded_app();
+        submit(&mut app, t0);
+        message(
+            &mut app,
+            t0,
+            r#"{"type":"execution_start","data":{"prompt_id":"PID"}}"#,
+        );
+        let effects = send(&mut app, t0, Event::Signal(Signal::Hangup));
+        let last = records(&effects);
+        assert_eq!(last.len(), 1, "{effects:?}");
+        assert_eq!(last[0].status, "detached");
+        assert_eq!(last[0].exit_code, Some(crate::exit::DETACHED));
+        assert!(last[0].may_be_running());
+        assert!(
+            !effects
+                .iter()
+                .any(|e| matches!(e, Effect::RecordDurations(_)))
+        );
+    }
+
+    #[test]
+    fn a_hang_up_before_the_answer_is_recorded_the_prompt_may_be_queued() {
+        let (mut app, t0) = recorded_app();
+        send(&mut app, t0, Event::Connected { reconnect: false });
+        let effects = send(&mut app, t0, Event::Signal(Signal::Hangup));
+        let last = records(&effects);
+        assert_eq!(last.len(), 1, "{effects:?}");
+        assert_eq!(last[0].status, "detached");
+    }
+
+    #[test]
+    fn nothing_is_recorded_when_nothing_reached_the_server_and_a_rejection_once() {
+        let (mut app, t0) = recorded_app();
+        let effects = send(
+            &mut app,
+            t0,
+            Event::Unreachable {
+                reason: "no".into(),
+            },
+        );
+        assert!(records(&effects).is_empty(), "{effects:?}");
+        assert!(effects.contains(&Effect::Exit(crate::exit::UNREACHABLE)));
+
+        let (mut app, t0) = recorded_app();
+        send(&mut app, t0, Event::Connected { reconnect: false });
+        let rejection = crate::comfy::http::Rejection {
+            kind: "prompt_outputs_failed_validation".into(),
+            message: "bad".into(),
+            details: String::new(),
+            node_errors: vec![],
+            http_status: 400,
+        };
+        let effects = send(&mut app, t0, Event::Rejected(rejection));
+        let last = records(&effects);
+        assert_eq!(last.len(), 1, "{effects:?}");
+        assert_eq!(last[0].status, "rejected");
+        assert_eq!(last[0].exit_code, Some(crate::exit::REJECTED));
+    }
+
+    #[test]
+    fn an_app_without_a_recording_asks_for_nothing() {
+        let (mut app, t0) = recorded_app();
+        app.recording = None;
+        let effects = submit(&mut app, t0);
+        assert!(records(&effects).is_empty());
+    }
+}

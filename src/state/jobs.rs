@@ -90,6 +90,8 @@ fn upsert(records: &mut Vec<JobRecord>, mut record: JobRecord) {
         .iter_mut()
         .find(|r| r.prompt_id == record.prompt_id && r.server == record.server)
     {
+        // A late "submitted" never undoes the end already recorded.
+        Some(existing) if record.status == SUBMITTED && existing.status != SUBMITTED => {}
         Some(existing) => {
             if record.submitted.is_empty() {
                 record.submitted = std::mem::take(&mut existing.submitted);
@@ -162,6 +164,7 @@ mod tests {
         end.exit_code = Some(0);
         end.outputs = 2;
         store.record(&end).expect("a ends");
+        store.record(&record("a", SUBMITTED)).expect("late start");
         let list = store.list().expect("list");
         let ids: Vec<&str> = list.iter().map(|r| r.prompt_id.as_str()).collect();
         assert_eq!(ids, ["b", "a"]);
