@@ -105,7 +105,8 @@ pub struct JobsArgs {
     #[arg(long)]
     pub json: bool,
     /// Show at most this many jobs.
-    #[arg(short = 'n', long = "limit", default_value_t = 20, value_name = "N")]
+    #[arg(short = 'n', long = "limit", default_value_t = 20, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub limit: usize,
 }
 

@@ -64,3 +64,18 @@ fn an_unknown_shape_shows_no_graph_eta() {
     assert!(!row.contains("ETA"), "{row}");
     assert!(scene.app.job.expected_total().is_none());
 }
+
+#[test]
+fn the_event_log_and_plain_lines_say_what_earlier_runs_took() {
+    let mut scene = Scene::new();
+    let report = comfy_tui::app::Report::Started;
+    assert_eq!(
+        comfy_tui::ui::log::describe(&report, &scene.app.job),
+        "execution started"
+    );
+    scene.app.job.expected = Some(learned());
+    assert_eq!(
+        comfy_tui::ui::log::describe(&report, &scene.app.job),
+        "execution started (about 18.0s by earlier runs)"
+    );
+}

@@ -105,7 +105,8 @@ impl Learned {
                 continue;
             }
             let samples = entry.nodes.entry(node.to_string()).or_default();
-            samples.push(*seconds);
+            // Milliseconds are plenty for an ETA, and keep the file short.
+            samples.push((seconds * 1000.0).round() / 1000.0);
             let excess = samples.len().saturating_sub(SAMPLES);
             samples.drain(..excess);
         }

@@ -25,10 +25,11 @@ pub fn with_lock<T>(
     let dir = parent(path);
     create_dir(&dir)?;
     let lock_path = lock_path(path);
-    let lock = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
+    let mut options = File::options();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let lock = options
         .open(&lock_path)
         .map_err(|e| StateError::io(&lock_path, e))?;
     let since = Instant::now();
