@@ -150,7 +150,9 @@ async fn an_unreachable_server_exits_4() {
     let run_args = args(&file, &url, &dir.path().join("out"), Format::Json);
     let face = Face::Headless(Format::Json);
     let mut prepared = launch::prepare(&run_args, face).expect("valid input");
-    prepared.context.state = Some(comfy_tui::state::StateDir::at(dir.path().join("state")));
+    prepared.context.state = Some(comfy_tui::state::StateDir::at(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("state"),
+    ));
     let (runtime, app) = launch::assemble(prepared, false);
     let mut buffer = Vec::new();
     let code = within(comfy_tui::headless::run(
