@@ -27,6 +27,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the API prompt a UI-format workflow converts to (API-format files pass through).
     Convert(ConvertArgs),
+    /// List the prompts this machine submitted (the job store), newest first.
+    Jobs(JobsArgs),
     /// Run the demo workflow against the built-in simulator.
     Demo(DemoArgs),
     /// Serve the built-in ComfyUI simulator (for trying the client and for tests).
@@ -126,6 +128,17 @@ pub struct CheckArgs {
     /// Print one JSON object: `{"ok", "problems", "warnings"}`.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct JobsArgs {
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Show at most this many jobs.
+    #[arg(short = 'n', long = "limit", default_value_t = 20, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub limit: usize,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -63,7 +63,11 @@ pub async fn run(args: DemoArgs) -> i32 {
     };
     run_args.face = args.face.clone();
     let code = match launch::prepare(&run_args, face) {
-        Ok(prepared) => launch::start(prepared, face, &args.face).await,
+        Ok(mut prepared) => {
+            // The simulator lives on a new port each time: nothing to find again there.
+            prepared.context.state = None;
+            launch::start(prepared, face, &args.face).await
+        }
         Err(e) => launch::report_usage(&e, face),
     };
     sim.shutdown().await;

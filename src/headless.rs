@@ -172,7 +172,14 @@ pub fn report_json(report: &Report, job: &Job) -> Value {
         } => {
             json!({"event": "queued", "position": position, "queue_remaining": remaining})
         }
-        Report::Started => json!({"event": "started"}),
+        Report::Started => {
+            let mut v = json!({"event": "started"});
+            // Known only when the same shape ran on this server before.
+            if let Some(expected) = job.expected_total() {
+                v["expected_seconds"] = json!((expected.as_secs_f64() * 1000.0).round() / 1000.0);
+            }
+            v
+        }
         Report::Cached { nodes } => json!({"event": "cached", "nodes": nodes}),
         Report::Executing {
             node,

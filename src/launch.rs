@@ -54,6 +54,10 @@ pub struct Prepared {
     pub seeds: Vec<crate::comfy::workflow::Seed>,
     /// The output folder when this run created it: removed again if nothing lands in it.
     pub created_out: Option<PathBuf>,
+    /// Where the workflow came from, for the job store.
+    pub origin: String,
+    /// The graph's shape, under which its node durations are learned.
+    pub shape: crate::state::shape::ShapeKey,
 }
 
 /// The values ComfyUI's `extra_data.preview_method` takes.
@@ -179,8 +183,15 @@ pub fn prepare_loaded(
             connect_within: args.connect_timeout,
             ..Liveness::default()
         },
+        state: crate::state::StateDir::locate(),
     };
     Ok(Prepared {
+        shape: crate::state::shape::ShapeKey::of(workflow.nodes()),
+        // A file is recorded by its full path: the store is read from anywhere.
+        origin: match source::Spec::parse(&args.workflow) {
+            source::Spec::File(path) => absolute(&path).display().to_string(),
+            _ => loaded.origin.clone(),
+        },
         seeds: workflow.seeds(),
         workflow,
         context,
@@ -194,7 +205,8 @@ fn absolute(path: &std::path::Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
 }
 
-/// Builds the app and its runtime for a prepared run.
+/// Builds the app and its runtime for a prepared run. Reads what earlier runs of the
+/// same shape on this server took (the only I/O here, before the loop starts).
 pub fn assemble(prepared: Prepared, interactive: bool) -> (Runtime, App) {
     let Prepared {
         workflow,
@@ -203,17 +215,36 @@ pub fn assemble(prepared: Prepared, interactive: bool) -> (Runtime, App) {
         download,
         seeds,
         created_out: _,
+        origin,
+        shape,
     } = prepared;
-    let job = Job::new(&workflow, context.prompt_id.clone());
+    let server = context.server.as_str().to_owned();
+    let mut job = Job::new(&workflow, context.prompt_id.clone());
+    job.expected = context.state.as_ref().and_then(|dir| {
+        dir.durations()
+            .load()
+            .inspect_err(|e| tracing::warn!("no learned durations: {e}"))
+            .ok()?
+            .expected(&server, &shape)
+    });
     let config = AppConfig {
-        server: context.server.as_str().to_owned(),
+        server: server.clone(),
         client_id: context.client_id.clone(),
         download,
         timeout,
         interactive,
         seeds,
     };
-    let app = App::new(job, config, std::time::Instant::now());
+    let mut app = App::new(job, config, std::time::Instant::now());
+    if context.state.is_some() {
+        app.recording = Some(crate::app::record::Recording::new(
+            server,
+            context.client_id.clone(),
+            origin,
+            shape,
+            std::time::SystemTime::now(),
+        ));
+    }
     (Runtime::new(context), app)
 }
 

@@ -30,6 +30,7 @@ fn main() {
             Command::Workflows(args) => comfy_tui::workflows::run(args).await,
             Command::Check(args) => comfy_tui::check::command::run(args).await,
             Command::Convert(args) => comfy_tui::convert_cmd::run(args).await,
+            Command::Jobs(args) => comfy_tui::jobs::run(&args),
             Command::Demo(args) => comfy_tui::demo::run(args).await,
             Command::Sim(args) => match comfy_tui::sim::run_cli(args).await {
                 Ok(()) => 0,

@@ -65,6 +65,8 @@ pub struct RunContext {
     pub preview_method: Option<String>,
     pub out_dir: PathBuf,
     pub liveness: Liveness,
+    /// Where the job store and the learned durations live (none: nothing is kept).
+    pub state: Option<crate::state::StateDir>,
 }
 
 pub type EventSender = mpsc::Sender<Stamped>;
@@ -75,6 +77,45 @@ pub struct Runtime {
     rx: mpsc::Receiver<Stamped>,
     downloads: Arc<Semaphore>,
     background: Vec<JoinHandle<()>>,
+    writes: Arc<Writes>,
+    state_queue: Option<std::sync::mpsc::Sender<StateWrite>>,
+}
+
+type StateWrite =
+    Box<dyn FnOnce(&crate::state::StateDir) -> Result<(), crate::state::StateError> + Send>;
+
+/// State-file writes still going on: the process must not exit under them.
+#[derive(Default)]
+struct Writes {
+    pending: std::sync::Mutex<usize>,
+    done: std::sync::Condvar,
+}
+
+/// The longest the way out waits for state writes (each gives up on a stuck lock
+/// sooner than this).
+const WRITES_WAIT: Duration = Duration::from_secs(5);
+
+impl Writes {
+    fn begin(&self) {
+        if let Ok(mut pending) = self.pending.lock() {
+            *pending += 1;
+        }
+    }
+
+    fn end(&self) {
+        if let Ok(mut pending) = self.pending.lock() {
+            *pending = pending.saturating_sub(1);
+        }
+        self.done.notify_all();
+    }
+
+    /// Blocks until no write is left, or `limit` has passed.
+    fn wait(&self, limit: Duration) {
+        let Ok(pending) = self.pending.lock() else {
+            return;
+        };
+        let _ = self.done.wait_timeout_while(pending, limit, |p| *p > 0);
+    }
 }
 
 async fn send(tx: &EventSender, event: Event) -> bool {
@@ -90,6 +131,8 @@ impl Runtime {
             rx,
             downloads: Arc::new(Semaphore::new(PARALLEL_DOWNLOADS)),
             background: Vec::new(),
+            writes: Arc::default(),
+            state_queue: None,
         }
     }
 
@@ -143,10 +186,47 @@ impl Runtime {
         for effect in effects {
             match effect {
                 Effect::Exit(code) => exit = exit.or(Some(code)),
+                Effect::RecordJob(record) => {
+                    self.write_state(move |dir| dir.jobs().record(&record))
+                }
+                Effect::RecordDurations(sample) => {
+                    self.write_state(move |dir| dir.durations().record(&sample));
+                }
                 effect => self.spawn_effect(effect),
             }
         }
         exit
+    }
+
+    /// Writes to the state directory off the loop, in the order asked (a run's end must
+    /// not be overtaken by its start), on one blocking thread started at the first write.
+    /// A failure costs only the record: it is logged, and the run goes on.
+    fn write_state(
+        &mut self,
+        write: impl FnOnce(&crate::state::StateDir) -> Result<(), crate::state::StateError>
+        + Send
+        + 'static,
+    ) {
+        let Some(dir) = self.ctx.state.clone() else {
+            return;
+        };
+        let queue = self.state_queue.get_or_insert_with(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<StateWrite>();
+            let writes = Arc::clone(&self.writes);
+            tokio::task::spawn_blocking(move || {
+                for write in rx {
+                    if let Err(e) = write(&dir) {
+                        tracing::warn!("not recorded: {e}");
+                    }
+                    writes.end();
+                }
+            });
+            tx
+        });
+        self.writes.begin();
+        if queue.send(Box::new(write)).is_err() {
+            self.writes.end();
+        }
     }
 
     fn spawn_effect(&self, effect: Effect) {
@@ -227,17 +307,24 @@ impl Runtime {
                 Effect::DeleteFromQueue(id) => {
                     cancel_result(ctx.client.delete_from_queue(&[id]).await)
                 }
-                Effect::Exit(_) | Effect::Suspend => return,
+                Effect::Exit(_)
+                | Effect::Suspend
+                | Effect::RecordJob(_)
+                | Effect::RecordDurations(_) => return,
             };
             send(&tx, event).await;
         });
     }
 
-    /// Stops the background tasks (the socket closes with them).
+    /// Stops the background tasks (the socket closes with them), and lets the state
+    /// writes finish: the process exits right after, and a record cut short is lost.
     pub fn shutdown(&mut self) {
         for task in self.background.drain(..) {
             task.abort();
         }
+        // The writer thread ends once its queue is closed and empty.
+        self.state_queue = None;
+        self.writes.wait(WRITES_WAIT);
     }
 }
 

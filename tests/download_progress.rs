@@ -29,7 +29,10 @@ async fn slow_downloads_send_bounded_progress_with_bytes_and_size() {
     std::fs::write(&file, txt2img(2).to_string()).expect("write workflow");
     let out = dir.path().join("out");
     let run_args = args(&file, &sim.url(), &out, Format::Json);
-    let prepared = launch::prepare(&run_args, Face::Headless(Format::Json)).expect("prepared");
+    let mut prepared = launch::prepare(&run_args, Face::Headless(Format::Json)).expect("prepared");
+    prepared.context.state = Some(comfy_tui::state::StateDir::at(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("state"),
+    ));
     let (mut runtime, mut app) = launch::assemble(prepared, false);
     runtime.start();
     let mut seen: HashMap<FileRef, Seen> = HashMap::new();

@@ -393,6 +393,10 @@ async fn logs_are_private_and_hold_no_secret_and_outputs_follow_the_umask() {
         tokio::process::Command::new("sh")
             .args(["-c", &command])
             .env("COMFY_TUI_LOG", "trace")
+            .env(
+                comfy_tui::state::STATE_DIR_ENV,
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("state"),
+            )
             .kill_on_drop(true),
     )
     .await;

@@ -59,6 +59,10 @@ async fn readme_run_examples_run_as_written() {
                 .current_dir(dir.path())
                 .env("PATH", &path)
                 .env("COMFYUI_URL", sim.url())
+                .env(
+                    comfy_tui::state::STATE_DIR_ENV,
+                    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("state"),
+                )
                 .stdin(std::process::Stdio::null())
                 .kill_on_drop(true)
                 .output(),

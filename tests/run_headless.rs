@@ -149,7 +149,10 @@ async fn an_unreachable_server_exits_4() {
     std::fs::write(&file, txt2img(1).to_string()).expect("write");
     let run_args = args(&file, &url, &dir.path().join("out"), Format::Json);
     let face = Face::Headless(Format::Json);
-    let prepared = launch::prepare(&run_args, face).expect("valid input");
+    let mut prepared = launch::prepare(&run_args, face).expect("valid input");
+    prepared.context.state = Some(comfy_tui::state::StateDir::at(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("state"),
+    ));
     let (runtime, app) = launch::assemble(prepared, false);
     let mut buffer = Vec::new();
     let code = within(comfy_tui::headless::run(

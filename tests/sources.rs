@@ -26,6 +26,10 @@ async fn run_binary(args: &[&str], stdin: Option<Vec<u8>>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_comfy-tui"));
     command
         .env_remove("COMFYUI_URL")
+        .env(
+            comfy_tui::state::STATE_DIR_ENV,
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("state"),
+        )
         .kill_on_drop(true)
         .args(args)
         .stdout(Stdio::piped())

@@ -107,7 +107,7 @@ impl Run {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/workflows/txt2img.json");
         let script = format!(
             "cd '{dir}'\n\
-             {env} COMFY_TUI_GRAPHICS=halfblocks '{bin}' run '{workflow}' --server {url} --out '{dir}/out'\n\
+             {env} COMFY_TUI_STATE_DIR='{dir}/state' COMFY_TUI_GRAPHICS=halfblocks '{bin}' run '{workflow}' --server {url} --out '{dir}/out'\n\
              echo \"EXIT=$?\" > '{dir}/exit.tmp' && mv '{dir}/exit.tmp' '{dir}/exit'\n\
              stty -a > '{dir}/stty' 2>&1\n\
              exec sleep 600\n",
@@ -352,7 +352,7 @@ fn ctrl_z_gives_the_terminal_back_and_fg_brings_the_view_back() {
     assert!(out.status.success(), "tmux: {out:?}");
     let workflow = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/workflows/txt2img.json");
     let command = format!(
-        "COMFY_TUI_GRAPHICS=halfblocks '{bin}' run '{workflow}' --server {url} --out '{dir}/out' --no-notify",
+        "COMFY_TUI_STATE_DIR='{dir}/state' COMFY_TUI_GRAPHICS=halfblocks '{bin}' run '{workflow}' --server {url} --out '{dir}/out' --no-notify",
         bin = env!("CARGO_BIN_EXE_comfy-tui"),
         workflow = workflow.display(),
         url = sim.url(),

@@ -23,6 +23,10 @@ pub enum Effect {
     Interrupt(PromptId),
     /// `POST /queue {"delete": [id]}`: our prompt has not started yet.
     DeleteFromQueue(PromptId),
+    /// Write the run's record to the job store (off the loop).
+    RecordJob(crate::state::jobs::JobRecord),
+    /// Add a successful run's node durations to what is learned of its shape.
+    RecordDurations(crate::state::durations::Sample),
     /// Give the terminal back and stop the process (Ctrl-Z); on `fg` take the terminal
     /// again and redraw everything.
     Suspend,

@@ -4,6 +4,7 @@
 pub mod effect;
 pub mod event;
 pub mod keymap;
+pub mod record;
 pub mod report;
 pub mod ring;
 mod update;
@@ -234,6 +235,8 @@ pub struct App {
     /// then reports are held, so that the answer is always the first line.
     answered: bool,
     held: Vec<LogLine>,
+    /// What the job store is told of this run (none: nothing is recorded).
+    pub recording: Option<record::Recording>,
 }
 
 impl App {
@@ -269,6 +272,7 @@ impl App {
             deaf_warned: false,
             answered: false,
             held: Vec::new(),
+            recording: None,
         }
     }
 

@@ -32,6 +32,7 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
     let Stamped { at, event } = stamped;
     app.now = app.now.max(at);
     app.dirty = true;
+    let answered = super::record::is_answer(&event);
     let mut effects = Vec::new();
     match event {
         Event::Connected { reconnect } => on_connected(app, reconnect, at, &mut effects),
@@ -307,6 +308,7 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
     {
         effects.push(Effect::Exit(app.exit_code()));
     }
+    super::record::after_update(app, answered, &mut effects);
     effects
 }
 

@@ -1,9 +1,11 @@
 //! The run's state machine: what one submitted prompt is doing, built only from the
 //! messages the server sends and the times the caller stamps them with. No I/O, no clock.
 
+mod expected;
 mod node;
 mod rate;
 
+pub use expected::Expected;
 pub use node::{NodeRun, NodeState};
 pub use rate::StepRate;
 
@@ -154,6 +156,8 @@ pub struct Job {
     pending_outcome: Option<(Outcome, Instant)>,
     /// When the server last said anything about our prompt.
     pub last_heard: Option<Instant>,
+    /// What earlier runs of this graph's shape took, when it ran before on this server.
+    pub expected: Option<Expected>,
     uses_progress_state: bool,
     last_progress_was_ours: bool,
     early: Vec<ServerMessage>,
@@ -201,6 +205,7 @@ impl Job {
             finished_at: None,
             pending_outcome: None,
             last_heard: None,
+            expected: None,
             uses_progress_state: false,
             last_progress_was_ours: false,
             early: Vec::new(),
@@ -665,6 +670,17 @@ impl Job {
                 .latest_preview_node
                 .as_ref()
                 .is_some_and(|id| self.node(id).is_none_or(|n| n.state != NodeState::Running))
+    }
+
+    /// How long the whole graph is expected to take, when its shape ran before.
+    pub fn expected_total(&self) -> Option<std::time::Duration> {
+        Some(self.expected.as_ref()?.total(&self.nodes))
+    }
+
+    /// The expected time left while the run goes on, when its shape ran before.
+    pub fn expected_remaining(&self, now: Instant) -> Option<std::time::Duration> {
+        let expected = self.expected.as_ref()?;
+        (self.phase == Phase::Running).then(|| expected.remaining(&self.nodes, now))
     }
 
     /// Per-node durations of the nodes that ran, in graph order.

@@ -80,6 +80,15 @@ pub fn render_graph(frame: &mut Frame<'_>, area: Rect, app: &App) {
         format!(" {:>4.0}%", fraction * 100.0),
         theme::title(),
     ));
+    if let Some(left) = job.expected_remaining(app.now) {
+        // Learned from earlier runs of this shape; rounded up, and never "0:00" while
+        // the run goes on.
+        let seconds = (left.as_secs_f64().ceil() as u64).max(1);
+        text.push(Span::raw(format!(
+            "  ETA {}",
+            format::clock(std::time::Duration::from_secs(seconds))
+        )));
+    }
     let style = match job.outcome() {
         Some(outcome) if outcome != Outcome::Success => theme::outcome(outcome),
         _ => theme::graph_gauge(),

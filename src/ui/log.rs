@@ -61,7 +61,13 @@ pub fn describe(report: &Report, job: &Job) -> String {
             (None, Some(r)) => format!("queued ({r} in the queue)"),
             (None, None) => "queued".into(),
         },
-        Report::Started => "execution started".into(),
+        Report::Started => match job.expected_total() {
+            Some(took) => format!(
+                "execution started (about {} by earlier runs)",
+                super::format::duration(took)
+            ),
+            None => "execution started".into(),
+        },
         Report::Cached { nodes } if nodes.is_empty() => "nothing cached".into(),
         Report::Cached { nodes } => format!("{} nodes cached", nodes.len()),
         Report::Executing { node: id, .. } => format!("executing {}", node(id)),

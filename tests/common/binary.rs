@@ -13,6 +13,11 @@ pub fn binary() -> Command {
     command
         .env_remove("COMFYUI_URL")
         .env_remove("COMFY_TUI_LOG_FILE")
+        // The job store and learned durations of test runs stay out of the user's own.
+        .env(
+            comfy_tui::state::STATE_DIR_ENV,
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("state"),
+        )
         .kill_on_drop(true);
     command
 }

@@ -98,6 +98,10 @@ pub async fn run_with(
     let face = Face::Headless(format);
     let (code, bytes) = match launch::prepare(&run_args, face) {
         Ok(mut prepared) => {
+            // Runs are recorded in the tests' own folder, never in the user's store.
+            prepared.context.state = Some(comfy_tui::state::StateDir::at(
+                std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("state"),
+            ));
             prepare(&mut prepared);
             let (runtime, app) = launch::assemble(prepared, false);
             let mut buffer = Vec::new();
