@@ -41,6 +41,7 @@ fn busy_app() -> App {
         timeout: None,
         interactive: true,
         seeds: Vec::new(),
+        picks: Vec::new(),
     };
     let mut app = App::new(Job::new(&workflow, PromptId::from(PROMPT)), config, t0);
     let mut at = t0;

@@ -153,8 +153,9 @@ pub fn report_json(report: &Report, job: &Job) -> Value {
             number,
             node_errors,
             seeds,
+            picks,
         } => {
-            let mut v = json!({"event": "submitted", "prompt_id": prompt_id, "number": number_json(*number), "seeds": seeds_json(seeds, job)});
+            let mut v = json!({"event": "submitted", "prompt_id": prompt_id, "number": number_json(*number), "seeds": seeds_json(seeds, job), "dynamic_prompts": picks});
             if !node_errors.is_empty() {
                 v["node_errors"] = node_errors_json(node_errors, job);
             }

@@ -9,7 +9,7 @@ use crate::comfy::{ClientId, PromptId, ServerUrl, Workflow};
 use crate::headless::{self, Format};
 use crate::job::Job;
 use crate::runtime::{Liveness, RunContext, Runtime};
-use crate::source;
+use crate::{preflight, source};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -58,6 +58,29 @@ pub struct Prepared {
     pub origin: String,
     /// The graph's shape, under which its node durations are learned.
     pub shape: crate::state::shape::ShapeKey,
+    /// The dynamic-prompt choices a conversion made, reported with the submission.
+    pub picks: Vec<crate::convert::DynamicPick>,
+}
+
+/// The server and the headers for every request. Credentials in the URL go on every
+/// request and on the WebSocket upgrade as Basic auth, and the URL shown and logged no
+/// longer carries them.
+fn connection(args: &RunArgs) -> Result<(ServerUrl, reqwest::header::HeaderMap), UsageError> {
+    let usage = |e: &dyn std::fmt::Display| UsageError(e.to_string());
+    let mut server = ServerUrl::parse(&args.server).map_err(|e| usage(&e))?;
+    let mut headers = parse_headers(&args.headers).map_err(|e| usage(&e))?;
+    if let Some(basic) = server.take_credentials()
+        && !headers.contains_key(reqwest::header::AUTHORIZATION)
+    {
+        headers.insert(reqwest::header::AUTHORIZATION, basic);
+    }
+    Ok((server, headers))
+}
+
+/// The fixed `--seed N`, which also makes the dynamic-prompt picks of a conversion
+/// repeatable.
+fn fixed_seed(args: &RunArgs) -> Option<u64> {
+    args.seed.as_deref().and_then(|s| s.parse().ok())
 }
 
 /// The values ComfyUI's `extra_data.preview_method` takes.
@@ -124,15 +147,7 @@ pub fn prepare_loaded(
             )));
         }
     }
-    let mut server = ServerUrl::parse(&args.server).map_err(|e| usage(&e))?;
-    let mut headers = parse_headers(&args.headers).map_err(|e| usage(&e))?;
-    // Credentials in the URL go on every request and on the WebSocket upgrade as Basic
-    // auth, and the URL shown and logged no longer carries them.
-    if let Some(basic) = server.take_credentials()
-        && !headers.contains_key(reqwest::header::AUTHORIZATION)
-    {
-        headers.insert(reqwest::header::AUTHORIZATION, basic);
-    }
+    let (server, headers) = connection(args)?;
     if args.timeout == Some(std::time::Duration::ZERO) {
         return Err(UsageError(
             "--timeout 0: a run cannot finish in no time; leave --timeout out to wait as long as it takes".into(),
@@ -184,6 +199,7 @@ pub fn prepare_loaded(
             ..Liveness::default()
         },
         state: crate::state::StateDir::locate(),
+        workflow: loaded.ui_workflow.clone(),
     };
     Ok(Prepared {
         shape: crate::state::shape::ShapeKey::of(workflow.nodes()),
@@ -198,6 +214,7 @@ pub fn prepare_loaded(
         timeout: args.timeout,
         download: !args.no_download,
         created_out,
+        picks: Vec::new(),
     })
 }
 
@@ -214,6 +231,7 @@ pub fn assemble(prepared: Prepared, interactive: bool) -> (Runtime, App) {
         timeout,
         download,
         seeds,
+        picks,
         created_out: _,
         origin,
         shape,
@@ -234,6 +252,7 @@ pub fn assemble(prepared: Prepared, interactive: bool) -> (Runtime, App) {
         timeout,
         interactive,
         seeds,
+        picks,
     };
     let mut app = App::new(job, config, std::time::Instant::now());
     if context.state.is_some() {
@@ -269,6 +288,12 @@ fn report_unsent(error: &UsageError, code: i32, face: Face) -> i32 {
         let mut done = headless::done_line(status, code, Some(reason));
         done["schema"] = serde_json::json!(headless::SCHEMA);
         println!("{done}");
+    } else if face == Face::Headless(Format::Plain) && code != crate::exit::USAGE {
+        // The lines a run that could not start prints, as the runtime's path does.
+        let reason = crate::text::sanitize(&error.0);
+        println!("not submitted: {reason}");
+        println!("done: lost in 0.0s, 0 file(s) saved ({reason})");
+        return code;
     }
     eprintln!("comfy-tui: {}", crate::text::sanitize(&error.0));
     code
@@ -277,25 +302,93 @@ fn report_unsent(error: &UsageError, code: i32, face: Face) -> i32 {
 /// `comfy-tui run`.
 pub async fn run(args: RunArgs) -> i32 {
     let face = Face::choose(&args.face);
-    let loaded = match load(&args).await {
+    let mut loaded = match load(&args).await {
         Ok(loaded) => loaded,
         Err((e, code)) => return report_unsent(&e, code, face),
     };
-    let prepared = match prepare_loaded(&args, loaded, face) {
+    // The server's catalogue, fetched at most once: a graph in the editor's format needs
+    // it to be converted, and the pre-flight check needs it unless `--no-check`. An API
+    // prompt is checked locally first, so that a broken graph asks the server nothing.
+    let needs_conversion = crate::convert::is_ui_format(&loaded.value);
+    let mut catalog = None;
+    let mut picks = Vec::new();
+    if needs_conversion {
+        catalog = match fetch_catalog(&args).await {
+            Ok(Some(catalog)) => Some(catalog),
+            Ok(None) => {
+                return report_unsent(
+                    &UsageError(
+                        "cannot convert the editor's format: the server's /object_info is not usable".into(),
+                    ),
+                    crate::exit::UNREACHABLE,
+                    face,
+                );
+            }
+            Err((e, code)) => return report_unsent(&e, code, face),
+        };
+        if let Some(catalog) = &catalog {
+            match preflight::convert_loaded(&mut loaded, catalog, fixed_seed(&args)) {
+                Ok(conversion) => {
+                    for warning in &conversion.warnings {
+                        eprintln!("comfy-tui: {}", crate::text::sanitize(warning));
+                    }
+                    picks = conversion.picks;
+                }
+                Err(reason) => return report_usage(&UsageError(reason), face),
+            }
+        }
+    }
+    let mut prepared = match prepare_loaded(&args, loaded, face) {
         Ok(p) => p,
         Err(e) => return report_usage(&e, face),
     };
-    if !args.no_check
-        && let Err(e) =
-            crate::check::command::preflight(&prepared.context.client, &prepared.context.prompt)
-                .await
-    {
-        if let Some(dir) = &prepared.created_out {
-            let _ = std::fs::remove_dir(dir);
+    prepared.picks = picks;
+    if !args.no_check {
+        if catalog.is_none() {
+            catalog = match fetch_catalog(&args).await {
+                Ok(catalog) => catalog,
+                Err((e, code)) => {
+                    remove_created_out(&prepared);
+                    return report_unsent(&e, code, face);
+                }
+            };
         }
-        return report_usage(&e, face);
+        if let Some(catalog) = &catalog
+            && let Err(e) = crate::check::command::check_prompt(catalog, &prepared.context.prompt)
+        {
+            remove_created_out(&prepared);
+            return report_usage(&e, face);
+        }
     }
     start(prepared, face, &args.face).await
+}
+
+/// The target server's `/object_info`; `None` when it answered without a usable one (the
+/// check is then skipped); an error (exit 4) when it cannot be reached.
+async fn fetch_catalog(args: &RunArgs) -> Result<Option<serde_json::Value>, (UsageError, i32)> {
+    let (server, headers) = connection(args).map_err(|e| (e, crate::exit::USAGE))?;
+    let client = ComfyClient::new(server.clone(), headers)
+        .map_err(|e| (UsageError(e.to_string()), crate::exit::USAGE))?;
+    match preflight::fetch_catalog(&client, &server, args.connect_timeout).await {
+        Ok(value) => Ok(Some(value)),
+        Err(preflight::CatalogError::Unreachable(reason)) => {
+            Err((UsageError(reason), crate::exit::UNREACHABLE))
+        }
+        Err(preflight::CatalogError::Unusable(reason)) => {
+            eprintln!(
+                "comfy-tui: no pre-flight check: {}",
+                crate::text::sanitize(&reason)
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// A folder made for a run that never started is not left behind.
+fn remove_created_out(prepared: &Prepared) {
+    if let Some(dir) = &prepared.created_out {
+        let _ = std::fs::remove_dir(dir);
+    }
 }
 
 /// Runs a prepared run in the chosen face; `options` say how the live view behaves.

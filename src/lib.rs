@@ -16,6 +16,7 @@ pub mod launch;
 pub mod logging;
 pub mod output;
 pub mod path_text;
+pub mod preflight;
 pub mod runtime;
 pub mod signals;
 pub mod sim;

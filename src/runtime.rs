@@ -67,6 +67,8 @@ pub struct RunContext {
     pub liveness: Liveness,
     /// Where the job store and the learned durations live (none: nothing is kept).
     pub state: Option<crate::state::StateDir>,
+    /// The editor's graph the prompt was converted from, sent along with it.
+    pub workflow: Option<Value>,
 }
 
 pub type EventSender = mpsc::Sender<Stamped>;
@@ -349,6 +351,7 @@ async fn submit(ctx: &RunContext) -> Event {
         client_id: &ctx.client_id,
         prompt_id: &ctx.prompt_id,
         preview_method: ctx.preview_method.as_deref(),
+        workflow: ctx.workflow.as_ref(),
     };
     match ctx.client.submit(&request).await {
         Ok(submitted) => Event::Submitted(submitted),

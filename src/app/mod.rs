@@ -36,6 +36,8 @@ pub struct AppConfig {
     pub interactive: bool,
     /// The seed inputs of the graph as submitted (reported so a run can be repeated).
     pub seeds: Vec<crate::comfy::workflow::Seed>,
+    /// The dynamic-prompt choices made when the graph was converted.
+    pub picks: Vec<crate::convert::DynamicPick>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,6 +16,8 @@ pub enum Report {
         node_errors: Vec<NodeError>,
         /// The graph's seed inputs as submitted.
         seeds: Vec<crate::comfy::workflow::Seed>,
+        /// The dynamic-prompt choices the conversion made (`{a|b}` → `a`).
+        picks: Vec<crate::convert::DynamicPick>,
     },
     Rejected(Rejection),
     /// Nothing could be submitted (server unreachable).

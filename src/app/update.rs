@@ -101,6 +101,7 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
                     number: submitted.number,
                     node_errors: submitted.node_errors,
                     seeds: app.config.seeds.clone(),
+                    picks: app.config.picks.clone(),
                 },
             );
             for notice in notices {

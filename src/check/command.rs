@@ -39,18 +39,13 @@ pub fn read_catalog(path: &std::path::Path) -> Result<ObjectInfo, CatalogError> 
         .map_err(|e| CatalogError::Usage(format!("--object-info: {e}")))
 }
 
-/// The full check before a run submits: fetch the target server's catalogue once and
-/// check `prompt` against it. Warnings go to stderr. When the catalogue cannot be had,
-/// the run goes ahead unchecked: the server validates anyway, and the run itself
-/// reports a server it cannot reach.
-pub async fn preflight(
-    client: &ComfyClient,
-    prompt: &Map<String, Value>,
-) -> Result<(), UsageError> {
-    let catalog = match fetch_catalog(client).await {
+/// The full check before a run submits, against the target server's catalogue (fetched
+/// once by the run). Warnings go to stderr; problems refuse the run, naming each one.
+pub fn check_prompt(catalog: &Value, prompt: &Map<String, Value>) -> Result<(), UsageError> {
+    let catalog = match ObjectInfo::from_value(catalog, "the server's /object_info") {
         Ok(catalog) => catalog,
         Err(e) => {
-            tracing::warn!("no pre-flight check: {e}");
+            eprintln!("comfy-tui: no pre-flight check: {e}");
             return Ok(());
         }
     };
@@ -116,17 +111,28 @@ pub async fn run(args: CheckArgs) -> i32 {
 }
 
 async fn load_and_check(args: &CheckArgs) -> Result<CheckReport, CatalogError> {
-    let workflow =
-        Workflow::load(&args.workflow).map_err(|e| CatalogError::Usage(e.to_string()))?;
-    let catalog = match &args.object_info {
-        Some(path) => read_catalog(path)?,
+    let usage = |e: &dyn std::fmt::Display| CatalogError::Usage(e.to_string());
+    // Any source `run` takes: a file, a picture, stdin; the editor's format is converted
+    // against the same catalogue first.
+    let spec = crate::source::Spec::parse(&args.workflow);
+    let mut loaded =
+        crate::source::read_local(&spec, crate::source::Part::Prompt).map_err(|e| usage(&e))?;
+    let raw = match &args.object_info {
+        Some(path) => {
+            crate::convert_cmd::read_json(path, "--object-info").map_err(|e| usage(&e))?
+        }
         None => {
-            let usage = |e: &dyn std::fmt::Display| CatalogError::Usage(e.to_string());
             let server = ServerUrl::parse(&args.server).map_err(|e| usage(&e))?;
             let headers = parse_headers(&args.headers).map_err(|e| usage(&e))?;
             let client = ComfyClient::new(server, headers).map_err(|e| usage(&e))?;
-            fetch_catalog(&client).await?
+            client
+                .object_info(None)
+                .await
+                .map_err(|e| CatalogError::Unreachable(e.to_string()))?
         }
     };
+    let catalog = ObjectInfo::from_value(&raw, "the /object_info").map_err(|e| usage(&e))?;
+    crate::preflight::convert_loaded(&mut loaded, &raw, None).map_err(|e| usage(&e))?;
+    let workflow = Workflow::from_value(loaded.value, &loaded.origin).map_err(|e| usage(&e))?;
     Ok(check(workflow.nodes(), Some(&catalog)))
 }

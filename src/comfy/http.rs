@@ -372,6 +372,9 @@ pub struct SubmitRequest<'a> {
     pub client_id: &'a ClientId,
     pub prompt_id: &'a PromptId,
     pub preview_method: Option<&'a str>,
+    /// The editable graph the prompt was made from, sent as the web UI sends it
+    /// (`extra_pnginfo.workflow`), so that the server's PNGs carry it.
+    pub workflow: Option<&'a Value>,
 }
 
 impl SubmitRequest<'_> {
@@ -379,6 +382,9 @@ impl SubmitRequest<'_> {
         let mut extra_data = Map::new();
         if let Some(method) = self.preview_method {
             extra_data.insert("preview_method".into(), json!(method));
+        }
+        if let Some(workflow) = self.workflow {
+            extra_data.insert("extra_pnginfo".into(), json!({ "workflow": workflow }));
         }
         json!({
             "prompt": self.prompt,
@@ -726,6 +732,7 @@ mod tests {
             client_id: &"c".into(),
             prompt_id: &"p".into(),
             preview_method: Some("auto"),
+            workflow: None,
         }
         .body();
         assert_eq!(body["client_id"], "c");

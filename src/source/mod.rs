@@ -321,7 +321,7 @@ fn from_picture(
 /// The editor's format: `{nodes: [...], links: ...}` (schema 0.4 and 1), told apart as
 /// `Workflow` does.
 pub fn is_ui_format(value: &Value) -> bool {
-    value.get("nodes").is_some_and(Value::is_array) && value.get("links").is_some()
+    crate::convert::is_ui_format(value)
 }
 
 /// Fetches `@NAME` from the server's saved workflows; an unknown name lists the closest.

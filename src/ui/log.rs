@@ -40,6 +40,7 @@ pub fn describe(report: &Report, job: &Job) -> String {
             number,
             node_errors,
             seeds,
+            picks,
         } => {
             let mut text = format!("submitted {prompt_id} (#{})", super::format::count(*number));
             if !node_errors.is_empty() {
@@ -47,6 +48,9 @@ pub fn describe(report: &Report, job: &Job) -> String {
             }
             if !seeds.is_empty() {
                 text.push_str(&format!(", {}", seed_list(seeds)));
+            }
+            for pick in picks {
+                text.push_str(&format!(", {pick}"));
             }
             text
         }

@@ -52,6 +52,7 @@ impl Scene {
             timeout: None,
             interactive: true,
             seeds: Vec::new(),
+            picks: Vec::new(),
         };
         let app = App::new(Job::new(&workflow, PromptId::from(PROMPT)), config, t0);
         Self {

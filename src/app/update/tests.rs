@@ -23,6 +23,7 @@ fn app(interactive: bool) -> (App, Instant) {
         timeout: None,
         interactive,
         seeds: Vec::new(),
+        picks: Vec::new(),
     };
     (
         App::new(Job::new(&workflow, PromptId::from(PROMPT)), config, t0),

@@ -1,0 +1,83 @@
+//! Before anything is sent: the target server's `/object_info`, fetched at most once per
+//! run; a graph in the editor's format converted against it; the prompt checked against
+//! it. A server that cannot be asked is reported here, diagnosed, within the connect
+//! timeout, so that a run never waits twice for the same silent server.
+
+use crate::comfy::http::{ComfyClient, HttpError};
+use crate::comfy::{ServerUrl, diagnose};
+use crate::convert::{self, ConvertOptions, DynamicPick};
+use crate::source::Loaded;
+use serde_json::Value;
+use std::time::Duration;
+
+/// Why the catalogue could not be had.
+#[derive(Debug)]
+pub enum CatalogError {
+    /// No answer, or not the server we think: the run cannot go on (exit 4).
+    Unreachable(String),
+    /// The server answered, but not with a usable catalogue (an old or odd server): a
+    /// check can be skipped, a conversion cannot.
+    Unusable(String),
+}
+
+impl std::fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unreachable(reason) | Self::Unusable(reason) => f.write_str(reason),
+        }
+    }
+}
+
+/// `GET /object_info`, bounded by `within`, with what is wrong said plainly on failure.
+pub async fn fetch_catalog(
+    client: &ComfyClient,
+    server: &ServerUrl,
+    within: Duration,
+) -> Result<Value, CatalogError> {
+    let diagnosis = (within / 5).min(Duration::from_secs(2));
+    match tokio::time::timeout(within.saturating_sub(diagnosis), client.object_info(None)).await {
+        Ok(Ok(value)) if value.is_object() => Ok(value),
+        Ok(Ok(_)) => Err(CatalogError::Unusable(
+            "the server's /object_info is not a JSON object".into(),
+        )),
+        Ok(Err(HttpError::Status { status, .. })) if status != 404 => Err(CatalogError::Unusable(
+            format!("the server's /object_info answered HTTP {status}"),
+        )),
+        Ok(Err(error)) => Err(CatalogError::Unreachable(
+            diagnose::explain(client, server, &error.to_string(), diagnosis).await,
+        )),
+        Err(_) => Err(CatalogError::Unreachable(format!(
+            "{} did not answer within {} s (--connect-timeout waits longer)",
+            server.as_str(),
+            within.as_secs_f64()
+        ))),
+    }
+}
+
+/// What converting a UI graph gave, beside the prompt.
+#[derive(Debug, Default)]
+pub struct Conversion {
+    pub picks: Vec<DynamicPick>,
+    pub warnings: Vec<String>,
+}
+
+/// Converts `loaded` in place when it is the editor's format: its value becomes the API
+/// prompt, and the graph is kept as `ui_workflow` so that the server's PNGs carry it, as
+/// the web UI's do. `seed` makes the dynamic-prompt picks repeatable.
+pub fn convert_loaded(
+    loaded: &mut Loaded,
+    catalog: &Value,
+    seed: Option<u64>,
+) -> Result<Conversion, String> {
+    if !convert::is_ui_format(&loaded.value) {
+        return Ok(Conversion::default());
+    }
+    let converted = convert::convert(&loaded.value, catalog, &ConvertOptions::local_now(seed))
+        .map_err(|e| format!("workflow {}: {e}", loaded.origin))?;
+    let graph = std::mem::replace(&mut loaded.value, Value::Object(converted.prompt));
+    loaded.ui_workflow.get_or_insert(graph);
+    Ok(Conversion {
+        picks: converted.picks,
+        warnings: converted.warnings,
+    })
+}
