@@ -7,9 +7,12 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod lenient;
+pub mod listing;
 pub mod messages;
+pub mod node_info;
 pub mod outputs;
 pub mod preview;
+pub mod system;
 pub mod workflow;
 pub mod ws;
 
