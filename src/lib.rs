@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod comfy;
 pub mod demo;
+pub mod discover;
 pub mod exit;
 pub mod headless;
 pub mod job;
