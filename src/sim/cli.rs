@@ -133,9 +133,12 @@ mod tests {
             "--step-delay-ms",
             "0",
             "--hostile-filenames",
+            "--other-clients",
+            "3",
         ]);
         let c = cli.sim.config();
         assert_eq!(c.step_delay, Duration::ZERO);
+        assert_eq!(c.other_clients, 3);
         assert_eq!(
             c.faults.fail_node,
             Some(FailNode {
