@@ -29,6 +29,20 @@ pub enum Command {
     Convert(ConvertArgs),
     /// List the prompts this machine submitted (the job store), newest first.
     Jobs(JobsArgs),
+    /// Show the server's memory, devices and versions (`/system_stats`).
+    Stats(ServerArgs),
+    /// List the running and pending prompts, everyone's (`/queue`).
+    Queue(QueueArgs),
+    /// List the most recent finished prompts, newest first (`/history?max_items=N`).
+    History(HistoryArgs),
+    /// List the model folders, or the files in one (`/models`, `/models/FOLDER`).
+    Models(ModelsArgs),
+    /// List the node classes, or show one's inputs and outputs (`/object_info`).
+    Nodes(NodesArgs),
+    /// List the textual-inversion embeddings (`/embeddings`).
+    Embeddings(ServerArgs),
+    /// Show the server's feature flags (`/features`).
+    Features(ServerArgs),
     /// Run the demo workflow against the built-in simulator.
     Demo(DemoArgs),
     /// Serve the built-in ComfyUI simulator (for trying the client and for tests).
@@ -151,6 +165,59 @@ pub struct DemoArgs {
     pub step_ms: u64,
     #[command(flatten)]
     pub face: FaceArgs,
+}
+
+/// Where the server is and how to print; shared by the discovery commands.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// The ComfyUI server (http or https, with an optional path prefix).
+    #[arg(long, env = "COMFYUI_URL", default_value = "http://127.0.0.1:8188")]
+    pub server: String,
+    /// An extra header for every request, e.g. 'Authorization: Bearer …' (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct QueueArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// A client id whose prompts count as mine (repeatable; `run --client-id` sets one).
+    #[arg(long = "client-id", value_name = "ID")]
+    pub client_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// How many of the newest entries to show.
+    #[arg(short = 'n', long = "max-items", default_value_t = 20, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_items: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ModelsArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// A model folder (`checkpoints`, `loras`, ...): list its files.
+    pub folder: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct NodesArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// A node class (e.g. KSampler): show its inputs and outputs.
+    #[arg(conflicts_with = "search")]
+    pub class: Option<String>,
+    /// List only the classes whose name, display name or category contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -8,6 +8,7 @@ pub mod comfy;
 pub mod convert;
 pub mod convert_cmd;
 pub mod demo;
+pub mod discover;
 pub mod exit;
 pub mod headless;
 pub mod job;

@@ -31,6 +31,13 @@ fn main() {
             Command::Check(args) => comfy_tui::check::command::run(args).await,
             Command::Convert(args) => comfy_tui::convert_cmd::run(args).await,
             Command::Jobs(args) => comfy_tui::jobs::run(&args),
+            Command::Stats(args) => comfy_tui::discover::stats::run(args).await,
+            Command::Queue(args) => comfy_tui::discover::queue::run(args).await,
+            Command::History(args) => comfy_tui::discover::history::run(args).await,
+            Command::Models(args) => comfy_tui::discover::models::run(args).await,
+            Command::Nodes(args) => comfy_tui::discover::nodes::run(args).await,
+            Command::Embeddings(args) => comfy_tui::discover::embeddings::run(args).await,
+            Command::Features(args) => comfy_tui::discover::features::run(args).await,
             Command::Demo(args) => comfy_tui::demo::run(args).await,
             Command::Sim(args) => match comfy_tui::sim::run_cli(args).await {
                 Ok(()) => 0,

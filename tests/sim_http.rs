@@ -342,7 +342,7 @@ async fn read_only_routes_answer_like_comfyui() {
         );
         assert_eq!(
             get_json(&sim, &format!("{prefix}/embeddings")).await.1,
-            json!([])
+            json!(comfy_tui::sim::FAKE_EMBEDDINGS)
         );
         assert_eq!(
             get_json(&sim, &format!("{prefix}/models")).await.1[0],

@@ -77,6 +77,15 @@ impl ServerUrl {
         url
     }
 
+    /// A route with no `/api/` alias, such as `internal/logs/raw` (the frontend-internal
+    /// routes exist only at the root, under the server's path prefix).
+    pub fn root_route(&self, route: &str) -> Url {
+        let mut url = self.base.clone();
+        let path = format!("{}{}", self.base.path(), route.trim_start_matches('/'));
+        url.set_path(&path);
+        url
+    }
+
     /// `ws://…/api/ws?clientId=…` (or `wss://` for an https server).
     pub fn websocket(&self, client_id: &ClientId) -> Url {
         let mut url = self.route("ws");

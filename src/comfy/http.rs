@@ -4,7 +4,11 @@
 
 use super::endpoints::ServerUrl;
 use super::ids::{ClientId, NodeId, PromptId};
+use super::listing::{HistoryItem, QueueListing};
+use super::messages::Logs;
+use super::node_info::NodeInfo;
 use super::outputs::{FileRef, NodeOutput};
+use super::system::{Features, SystemStats};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Response, StatusCode};
 use serde_json::{Map, Value, json};
@@ -365,6 +369,37 @@ impl UserFile {
     }
 }
 
+fn expect_shape(
+    route: &str,
+    body: &Value,
+    ok: impl Fn(&Value) -> bool,
+    wanted: &str,
+) -> Result<(), HttpError> {
+    if ok(body) {
+        Ok(())
+    } else {
+        Err(HttpError::Decode {
+            route: route.to_owned(),
+            reason: format!("expected {wanted}"),
+        })
+    }
+}
+
+/// A JSON list of names; numbers are taken as their text, other items skipped.
+fn string_list(route: &str, body: &Value) -> Result<Vec<String>, HttpError> {
+    expect_shape(route, body, Value::is_array, "a list of names")?;
+    Ok(body
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| match item {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .collect())
+}
+
 /// What to submit with `POST /prompt`.
 #[derive(Debug, Clone)]
 pub struct SubmitRequest<'a> {
@@ -595,6 +630,115 @@ impl ComfyClient {
             Some(class) => self.get_json(&format!("object_info/{class}")).await,
             None => self.get_json("object_info").await,
         }
+    }
+
+    /// `GET /system_stats`, typed: memory, devices, versions.
+    pub async fn stats(&self) -> Result<SystemStats, HttpError> {
+        let body = self.get_json("system_stats").await?;
+        expect_shape("system_stats", &body, Value::is_object, "an object")?;
+        Ok(SystemStats::from_value(&body))
+    }
+
+    /// `GET /queue` with every item whole (prompt and `extra_data` kept).
+    pub async fn queue_listing(&self) -> Result<QueueListing, HttpError> {
+        let body = self.get_json("queue").await?;
+        expect_shape("queue", &body, Value::is_object, "an object")?;
+        Ok(QueueListing::from_value(&body))
+    }
+
+    /// `GET /history?max_items=N`: the newest `max_items` finished prompts, newest first
+    /// (never the whole history, which can hold 10 000 entries).
+    pub async fn recent_history(&self, max_items: usize) -> Result<Vec<HistoryItem>, HttpError> {
+        let route = "history";
+        let request = self
+            .http
+            .get(self.server.route(route))
+            .query(&[("max_items", max_items)])
+            .timeout(REQUEST_TIMEOUT);
+        let response = self.send(route, request).await?;
+        let body = self.json(route, response).await?;
+        expect_shape(route, &body, Value::is_object, "an object")?;
+        Ok(HistoryItem::list_from_value(&body))
+    }
+
+    /// `GET /models`: the model folder kinds (`checkpoints`, `loras`, ...).
+    pub async fn model_folders(&self) -> Result<Vec<String>, HttpError> {
+        let body = self.get_json("models").await?;
+        string_list("models", &body)
+    }
+
+    /// `GET /models/{folder}`: the files loader nodes accept, as the server spells them;
+    /// `None` when the folder is not one the server knows (404).
+    pub async fn models(&self, folder: &str) -> Result<Option<Vec<String>>, HttpError> {
+        let route = format!("models/{}", super::endpoints::path_segment(folder));
+        match self.get_json(&route).await {
+            Ok(body) => string_list(&route, &body).map(Some),
+            Err(HttpError::Status { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /embeddings`: names without their extension.
+    pub async fn embeddings(&self) -> Result<Vec<String>, HttpError> {
+        let body = self.get_json("embeddings").await?;
+        string_list("embeddings", &body)
+    }
+
+    /// `GET /features`, typed; an older server without the route gets its defaults.
+    pub async fn feature_set(&self) -> Result<Features, HttpError> {
+        Ok(Features::from_value(self.features().await?.as_ref()))
+    }
+
+    /// `/object_info` (every class, sorted) or one class (empty when unknown).
+    pub async fn node_infos(&self, class: Option<&str>) -> Result<Vec<NodeInfo>, HttpError> {
+        let body = match class {
+            Some(class) => {
+                self.object_info(Some(&super::endpoints::path_segment(class)))
+                    .await?
+            }
+            None => self.object_info(None).await?,
+        };
+        expect_shape("object_info", &body, Value::is_object, "an object")?;
+        Ok(NodeInfo::list_from_value(&body))
+    }
+
+    /// `POST /free {unload_models, free_memory}`. The server applies it when idle or
+    /// right after the running prompt; `free_memory` also drops its execution cache.
+    pub async fn free(&self, unload_models: bool, free_memory: bool) -> Result<(), HttpError> {
+        let body = json!({"unload_models": unload_models, "free_memory": free_memory});
+        let response = self.post_json("free", &body).await?;
+        self.expect_ok("free", response).await.map(drop)
+    }
+
+    /// `PATCH /internal/logs/subscribe {clientId, enabled}`: the server log then arrives
+    /// as `logs` messages on the socket registered under `client`. The route has no
+    /// `/api` alias and is marked unstable upstream.
+    pub async fn subscribe_logs(&self, client: &ClientId, enabled: bool) -> Result<(), HttpError> {
+        let route = "internal/logs/subscribe";
+        let request = self
+            .http
+            .patch(self.server.root_route(route))
+            .json(&json!({"clientId": client, "enabled": enabled}))
+            .timeout(REQUEST_TIMEOUT);
+        let response = self.send(route, request).await?;
+        self.expect_ok(route, response).await.map(drop)
+    }
+
+    /// `GET /internal/logs/raw`: the server's log backlog (its last few hundred chunks)
+    /// and terminal size.
+    pub async fn logs_raw(&self) -> Result<Logs, HttpError> {
+        let route = "internal/logs/raw";
+        let request = self
+            .http
+            .get(self.server.root_route(route))
+            .timeout(REQUEST_TIMEOUT);
+        let response = self.send(route, request).await?;
+        let body = self.json(route, response).await?;
+        expect_shape(route, &body, Value::is_object, "an object")?;
+        serde_json::from_value(body).map_err(|e| HttpError::Decode {
+            route: route.to_owned(),
+            reason: e.to_string(),
+        })
     }
 
     /// `GET /userdata?dir=…&recurse=true&full_info=true`: every file under `dir` of the

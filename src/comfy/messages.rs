@@ -356,6 +356,17 @@ pub struct ExecutionInterrupted {
 pub struct Logs {
     #[serde(default)]
     pub entries: Vec<LogEntry>,
+    /// The server terminal's size: set only when it changed (and in `/internal/logs/raw`).
+    #[serde(default)]
+    pub size: Option<TermSize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct TermSize {
+    #[serde(default)]
+    pub cols: u32,
+    #[serde(default)]
+    pub rows: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

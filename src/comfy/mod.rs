@@ -8,10 +8,13 @@ pub mod frame_guard;
 pub mod http;
 pub mod ids;
 pub mod lenient;
+pub mod listing;
 pub mod messages;
+pub mod node_info;
 pub mod object_info;
 pub mod outputs;
 pub mod preview;
+pub mod system;
 pub mod workflow;
 pub mod ws;
 

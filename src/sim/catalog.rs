@@ -16,6 +16,15 @@ pub const FAKE_CHECKPOINTS: &[&str] = &[
     "flux-schnell-demo.safetensors",
 ];
 
+/// LoRA files the simulator pretends to have, one in a subfolder (as the server lists it).
+pub const FAKE_LORAS: &[&str] = &[
+    "detail-tweaker-demo.safetensors",
+    "styles/ink-demo.safetensors",
+];
+
+/// Textual-inversion embeddings the simulator pretends to have (names, no extension).
+pub const FAKE_EMBEDDINGS: &[&str] = &["easynegative-demo", "watercolor-demo"];
+
 /// Model folder kinds, as the recording server listed them for `GET /models`.
 pub const MODEL_FOLDERS: &[&str] = &[
     "checkpoints",

@@ -22,6 +22,9 @@ pub struct SimArgs {
     /// (like a server started with --preview-method auto).
     #[arg(long)]
     pub previews: bool,
+    /// Queue this many long prompts from other clients at start (a busy shared server).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub other_clients: usize,
     /// Fault: make this node fail (a node id, or a class name such as KSampler).
     #[arg(long, value_name = "ID|CLASS")]
     pub fail_node: Option<String>,
@@ -77,6 +80,7 @@ impl SimArgs {
             step_delay: Duration::from_millis(self.step_delay_ms),
             output_dir: self.output_dir.clone(),
             previews_by_default: self.previews,
+            other_clients: self.other_clients,
             faults: Faults {
                 fail_node,
                 drop_ws_after_frames: self.drop_ws_after,
@@ -135,9 +139,12 @@ mod tests {
             "--hostile-filenames",
             "--huge-text-frame",
             "209715200",
+            "--other-clients",
+            "3",
         ]);
         let c = cli.sim.config();
         assert_eq!(c.step_delay, Duration::ZERO);
+        assert_eq!(c.other_clients, 3);
         assert_eq!(
             c.faults.fail_node,
             Some(FailNode {

@@ -22,6 +22,10 @@ pub struct SimConfig {
     /// previews are sent unless a prompt asks for `extra_data.preview_method = "none"`.
     /// Default false, like a stock server (`none`).
     pub previews_by_default: bool,
+    /// Other clients' prompts queued at start: this many long prompts (ProbeSteps of
+    /// `sim::OTHER_CLIENT_STEPS` steps), each under a client id of its own. The first
+    /// runs at once, so prompts submitted later wait behind them.
+    pub other_clients: usize,
 }
 
 impl Default for SimConfig {
@@ -31,6 +35,7 @@ impl Default for SimConfig {
             output_dir: None,
             faults: Faults::default(),
             previews_by_default: false,
+            other_clients: 0,
         }
     }
 }

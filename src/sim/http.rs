@@ -9,10 +9,11 @@ use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use serde_json::{Map, Number, Value, json};
 
 use super::catalog;
+use super::observe::Free;
 use super::state::{CapturedRequest, Core, QueueItem};
 use super::validate::{self, error_body};
 use super::{upload, userdata, view, ws};
@@ -42,13 +43,20 @@ pub fn router(core: Arc<Core>) -> Router {
             get(|| async { json_ok(json!(catalog::MODEL_FOLDERS)) }),
         )
         .route("/models/{folder}", get(models_folder))
-        .route("/embeddings", get(|| async { json_ok(json!([])) }))
+        .route(
+            "/embeddings",
+            get(|| async { json_ok(json!(catalog::FAKE_EMBEDDINGS)) }),
+        )
         .route("/free", post(post_free))
         .route("/userdata", get(userdata::list))
         .route("/userdata/{file}", get(userdata::file));
     Router::new()
         .merge(routes.clone())
         .nest("/api", routes)
+        // The frontend-internal routes have no `/api` alias.
+        .route("/internal/logs", get(get_logs))
+        .route("/internal/logs/raw", get(get_logs_raw))
+        .route("/internal/logs/subscribe", patch(patch_logs_subscribe))
         .layer(middleware::from_fn_with_state(core.clone(), faults_layer))
         .layer(middleware::from_fn(origin_layer))
         .layer(middleware::from_fn_with_state(core.clone(), capture_layer))
@@ -219,6 +227,8 @@ async fn get_prompt(State(core): State<Arc<Core>>) -> Response {
 }
 
 async fn post_prompt(State(core): State<Arc<Core>>, body: Bytes) -> Response {
+    // ComfyUI logs this first, before it even reads the body.
+    core.log("got prompt\n").await;
     let body = match parse_json(&body) {
         Ok(v) => v,
         Err(r) => return *r,
@@ -384,34 +394,45 @@ async fn post_free(State(core): State<Arc<Core>>, body: Bytes) -> Response {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    // `free_memory` also drops the execution cache: the next run recomputes everything.
-    if body.get("free_memory").and_then(Value::as_bool) == Some(true) {
-        super::state::lock(&core.cache).clear();
-    }
+    let flag = |key: &str| body.get(key).and_then(Value::as_bool) == Some(true);
+    core.request_free(Free {
+        unload_models: flag("unload_models"),
+        free_memory: flag("free_memory"),
+    });
     StatusCode::OK.into_response()
 }
 
-async fn system_stats() -> Response {
-    json_ok(json!({
-        "system": {
-            "os": "posix",
-            "ram_total": 17_179_869_184u64,
-            "ram_free": 12_884_901_888u64,
-            "comfyui_version": "0.3.64",
-            "required_frontend_version": "1.27.10",
-            "installed_templates_version": "0.1.95",
-            "required_templates_version": "0.1.95",
-            "python_version": "3.11.7 (comfy-tui simulator)",
-            "pytorch_version": "2.15.0+cpu",
-            "embedded_python": false,
-            "argv": ["main.py", "--cpu", "--listen", "127.0.0.1", "--port", "8188"],
-        },
-        "devices": [{
-            "name": "cpu", "type": "cpu", "index": null,
-            "vram_total": 17_179_869_184u64, "vram_free": 12_884_901_888u64,
-            "torch_vram_total": 17_179_869_184u64, "torch_vram_free": 12_884_901_888u64,
-        }],
-    }))
+async fn system_stats(State(core): State<Arc<Core>>) -> Response {
+    json_ok(core.system_stats())
+}
+
+async fn get_logs(State(core): State<Arc<Core>>) -> Response {
+    json_ok(Value::String(super::state::lock(&core.logs).joined()))
+}
+
+async fn get_logs_raw(State(core): State<Arc<Core>>) -> Response {
+    let raw = super::state::lock(&core.logs).raw();
+    json_ok(raw)
+}
+
+/// `{"clientId", "enabled"}`; like ComfyUI, a missing key makes the handler raise (500).
+async fn patch_logs_subscribe(State(core): State<Arc<Core>>, body: Bytes) -> Response {
+    let body = match parse_json(&body) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let (Some(client_id), Some(enabled)) = (body.get("clientId"), body.get("enabled")) else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "500 Internal Server Error\n\nServer got itself in trouble",
+        )
+            .into_response();
+    };
+    let client_id = client_id
+        .as_str()
+        .map_or_else(|| client_id.to_string(), str::to_owned);
+    super::state::lock(&core.logs).set_subscribed(&client_id, truthy(enabled));
+    StatusCode::OK.into_response()
 }
 
 async fn object_info(State(core): State<Arc<Core>>) -> Response {
@@ -436,6 +457,7 @@ async fn object_info_class(State(core): State<Arc<Core>>, Path(class): Path<Stri
 async fn models_folder(Path(folder): Path<String>) -> Response {
     match folder.as_str() {
         "checkpoints" => json_ok(json!(catalog::FAKE_CHECKPOINTS)),
+        "loras" => json_ok(json!(catalog::FAKE_LORAS)),
         f if catalog::MODEL_FOLDERS.contains(&f) => json_ok(json!([])),
         _ => StatusCode::NOT_FOUND.into_response(),
     }

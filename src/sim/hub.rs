@@ -94,6 +94,11 @@ impl Hub {
         }
     }
 
+    /// Whether a socket is registered under `sid`.
+    pub fn has(&self, sid: &str) -> bool {
+        self.lock().contains_key(sid)
+    }
+
     pub fn client_count(&self) -> usize {
         self.lock().len()
     }

@@ -23,7 +23,10 @@ mod files;
 mod http;
 mod hub;
 pub mod images;
+mod logs;
+mod memory;
 mod nodes;
+mod observe;
 mod outputs;
 mod progress;
 mod pyconv;
@@ -45,9 +48,10 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use catalog::FAKE_CHECKPOINTS;
+pub use catalog::{FAKE_CHECKPOINTS, FAKE_EMBEDDINGS, FAKE_LORAS};
 pub use cli::{SimArgs, run_cli};
 pub use config::{FailNode, FaultHandle, Faults, NodeMatch, SimConfig};
+pub use observe::OTHER_CLIENT_STEPS;
 pub use state::CapturedRequest;
 
 use files::Dirs;
@@ -70,10 +74,10 @@ pub struct SimHandle {
 /// Start a simulator on `listener`; it serves in background tasks.
 pub async fn start(listener: TcpListener, config: SimConfig) -> std::io::Result<SimHandle> {
     let dirs = Arc::new(Dirs::new(config.output_dir.clone())?);
-    start_with_dirs(listener, config, dirs)
+    start_with_dirs(listener, config, dirs).await
 }
 
-fn start_with_dirs(
+async fn start_with_dirs(
     listener: TcpListener,
     config: SimConfig,
     dirs: Arc<Dirs>,
@@ -92,6 +96,8 @@ fn start_with_dirs(
             tracing::warn!("simulator server ended: {e}");
         }
     });
+    // Queued before the worker starts, so the first is running once `start` returns.
+    core.queue_other_clients(config.other_clients).await;
     let worker = tokio::spawn(worker::run(core.clone()));
     Ok(SimHandle {
         addr,
@@ -177,6 +183,22 @@ impl SimHandle {
         &self.core.dirs.temp
     }
 
+    /// Queue `n` more long prompts from other clients (see [`SimConfig::other_clients`]);
+    /// their prompt ids, in queue order.
+    pub async fn queue_other_clients(&self, n: usize) -> Vec<String> {
+        self.core.queue_other_clients(n).await
+    }
+
+    /// Whether the simulated models are loaded (a prompt ran and no `/free` unloaded them).
+    pub fn models_loaded(&self) -> bool {
+        state::lock(&self.core.memory).models_loaded
+    }
+
+    /// Append a chunk (`"text\n"`) to the server log, as a node printing would.
+    pub async fn log(&self, text: &str) {
+        self.core.log(text).await;
+    }
+
     /// Number of WebSocket clients currently registered.
     pub fn ws_clients(&self) -> usize {
         self.core.hub.client_count()
@@ -214,6 +236,6 @@ impl SimHandle {
         let dirs = self.core.dirs.clone();
         dirs.wipe_temp()?;
         let listener = bind_reusable(self.addr)?;
-        start_with_dirs(listener, self.config.clone(), dirs)
+        start_with_dirs(listener, self.config.clone(), dirs).await
     }
 }

@@ -1,6 +1,6 @@
 //! The shared state of one simulator instance: queue, history, cache, sockets, captures.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -12,6 +12,8 @@ use super::cache::Cache;
 use super::config::{FaultHandle, SimConfig};
 use super::files::Dirs;
 use super::hub::{self, Hub};
+use super::logs::LogState;
+use super::observe::MemoryState;
 
 /// ComfyUI keeps at most this many history entries.
 const MAX_HISTORY: usize = 10_000;
@@ -108,6 +110,12 @@ pub struct Core {
     /// Bytes `/view` serves for the hostile file names.
     pub hostile_bytes: Mutex<Vec<u8>>,
     pub shutdown: watch::Receiver<bool>,
+    /// The server log: backlog and subscriptions (`sim::observe` delivers it).
+    pub logs: Mutex<LogState>,
+    /// Loaded models and a `/free` waiting for the running prompt to end.
+    pub memory: Mutex<MemoryState>,
+    /// Steps run since start (the reported working memory moves with it).
+    pub steps: AtomicU64,
 }
 
 /// Lock a mutex whose data stays consistent even if a holder panicked (every critical
@@ -145,6 +153,9 @@ impl Core {
             requests: Mutex::new(Vec::new()),
             hostile_bytes: Mutex::new(Vec::new()),
             shutdown,
+            logs: Mutex::new(LogState::with_startup()),
+            memory: Mutex::new(MemoryState::default()),
+            steps: AtomicU64::new(0),
         }
     }
 

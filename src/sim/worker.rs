@@ -54,7 +54,9 @@ async fn execute(core: &Core, item: &QueueItem) {
     let pid = item.prompt_id.clone();
     let cid = item.client_id();
     tracing::debug!(prompt_id = %pid, client_id = ?cid, "sim: prompt starts");
+    let started = std::time::Instant::now();
     core.clear_interrupt();
+    core.load_models();
     core.set_running(Some(Running {
         prompt_id: pid.clone(),
         client_id: cid.clone(),
@@ -108,11 +110,15 @@ async fn execute(core: &Core, item: &QueueItem) {
             true
         }
         Err(Stop::Error(data)) => {
+            let message = data["exception_message"].as_str().unwrap_or_default();
+            core.log(&format!("!!! Exception during processing !!! {message}"))
+                .await;
             run.messages.push(json!(["execution_error", data]));
             run.to_client(text("execution_error", data)).await;
             false
         }
         Err(Stop::Interrupted(data)) => {
+            core.log("Processing interrupted\n").await;
             run.messages.push(json!(["execution_interrupted", data]));
             // The one terminal message ComfyUI broadcasts for prompts without client id.
             run.to_client_or_all(text("execution_interrupted", data))
@@ -143,6 +149,12 @@ async fn execute(core: &Core, item: &QueueItem) {
             )
             .await;
     }
+    core.log(&format!(
+        "Prompt executed in {:.2} seconds\n",
+        started.elapsed().as_secs_f64()
+    ))
+    .await;
+    core.apply_pending_free();
 }
 
 /// Extra cache-key material: `LoadImage` re-runs when its file changes (ComfyUI hashes
@@ -350,6 +362,7 @@ impl Run<'_> {
                         return Err(self.error(id, &class, &args, msg, "RuntimeError"));
                     }
                     self.progress.step(id, i, steps);
+                    self.core.count_step();
                     self.send_progress_state().await;
                     let image = previews.map(|p| {
                         if p.png {
@@ -394,6 +407,7 @@ impl Run<'_> {
                         return Err(self.interrupted(id));
                     }
                     self.progress.step(id, i, n);
+                    self.core.count_step();
                     self.send_progress_state().await;
                     let png = match spec.color {
                         Some(c) => crate::sim::images::solid_png(spec.width, spec.height, c),
