@@ -23,7 +23,7 @@ pub enum Command {
     Run(RunArgs),
     /// List the workflows saved on the server (the web UI's workflow sidebar).
     Workflows(WorkflowsArgs),
-    /// Check an API-format workflow against a server's nodes without running it.
+    /// Check a workflow against a server's nodes without running it.
     Check(CheckArgs),
     /// Print the API prompt a UI-format workflow converts to (API-format files pass through).
     Convert(ConvertArgs),
@@ -69,8 +69,8 @@ pub struct FaceArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// The workflow: an API-format JSON file ("Export (API)" in the editor), a PNG or WebP
-    /// picture ComfyUI saved, `-` for stdin, or `@NAME` for a workflow saved on the server.
+    /// The workflow: a JSON file in the API or the editor's format, a PNG or WebP picture
+    /// ComfyUI saved, `-` for stdin, or `@NAME` for a workflow saved on the server.
     pub workflow: PathBuf,
     /// From a picture, take its editable `workflow` instead of the `prompt` that ran.
     #[arg(long)]
@@ -128,7 +128,7 @@ pub struct WorkflowsArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
-    /// The workflow in ComfyUI's API format.
+    /// The workflow, in any form `run` takes (the editor's format is converted first).
     pub workflow: PathBuf,
     /// The ComfyUI server whose `/object_info` the workflow is checked against.
     #[arg(long, env = "COMFYUI_URL", default_value = "http://127.0.0.1:8188")]

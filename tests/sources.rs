@@ -190,16 +190,32 @@ async fn an_unknown_saved_name_exits_2_with_the_closest_names_and_sends_nothing(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_saved_ui_format_workflow_is_read_and_named_as_such() {
+async fn a_saved_ui_format_workflow_is_converted_and_run() {
     let sim = start_sim(Duration::from_millis(1)).await;
-    let out = run_binary(&["run", "@templates/default", "--server", &sim.url()], None).await;
-    assert_eq!(out.code, 2, "{}", out.stderr);
+    let dir = tempfile::tempdir().expect("dir");
+    let out = run_binary(
+        &[
+            "run",
+            "@templates/default",
+            "--server",
+            &sim.url(),
+            "--json",
+            "--out",
+            dir.path().join("out").to_str().expect("utf-8"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let prompts = submitted_prompts(&sim);
+    assert_eq!(prompts.len(), 1);
+    // The editor's default graph: a sampler, and no UI-only fields on the wire.
+    let prompt = prompts[0].as_object().expect("prompt");
     assert!(
-        out.stderr.contains("@templates/default") && out.stderr.contains("UI format"),
-        "{}",
-        out.stderr
+        prompt.values().any(|n| n["class_type"] == "KSampler"),
+        "{prompt:?}"
     );
-    assert!(submitted_prompts(&sim).is_empty());
+    assert!(prompt.values().all(|n| n.get("widgets_values").is_none()));
     sim.shutdown().await;
 }
 

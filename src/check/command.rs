@@ -131,7 +131,11 @@ async fn load_and_check(args: &CheckArgs) -> Result<CheckReport, CatalogError> {
                 .map_err(|e| CatalogError::Unreachable(e.to_string()))?
         }
     };
-    let catalog = ObjectInfo::from_value(&raw, "the /object_info").map_err(|e| usage(&e))?;
+    let name = match &args.object_info {
+        Some(path) => format!("--object-info {}", path.display()),
+        None => "the server's /object_info".to_owned(),
+    };
+    let catalog = ObjectInfo::from_value(&raw, &name).map_err(|e| usage(&e))?;
     crate::preflight::convert_loaded(&mut loaded, &raw, None).map_err(|e| usage(&e))?;
     let workflow = Workflow::from_value(loaded.value, &loaded.origin).map_err(|e| usage(&e))?;
     Ok(check(workflow.nodes(), Some(&catalog)))
