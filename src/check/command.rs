@@ -42,13 +42,11 @@ pub fn read_catalog(path: &std::path::Path) -> Result<ObjectInfo, CatalogError> 
 /// The full check before a run submits, against the target server's catalogue (fetched
 /// once by the run). Warnings go to stderr; problems refuse the run, naming each one.
 pub fn check_prompt(catalog: &Value, prompt: &Map<String, Value>) -> Result<(), UsageError> {
-    let catalog = match ObjectInfo::from_value(catalog, "the server's /object_info") {
-        Ok(catalog) => catalog,
-        Err(e) => {
-            eprintln!("comfy-tui: no pre-flight check: {e}");
-            return Ok(());
-        }
+    let Value::Object(catalog) = catalog else {
+        eprintln!("comfy-tui: no pre-flight check: the server's /object_info is not an object");
+        return Ok(());
     };
+    let catalog = ObjectInfo::for_prompt(catalog, prompt);
     let report = check(prompt, Some(&catalog));
     for line in render::warnings(&report) {
         eprintln!("comfy-tui: {line}");

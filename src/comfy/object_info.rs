@@ -168,17 +168,6 @@ impl OutputSpec {
     }
 }
 
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 impl ObjectInfo {
     /// Parses `/object_info` text (Python's `NaN`/`Infinity` tokens allowed);
     /// `source_name` only names the source in errors.
@@ -194,7 +183,7 @@ impl ObjectInfo {
         let Value::Object(map) = value else {
             return Err(ObjectInfoError::NotObject {
                 source_name: source_name.to_owned(),
-                found: kind_of(value),
+                found: super::workflow::json_kind(value),
             });
         };
         Ok(Self::from_map(map))
@@ -207,6 +196,31 @@ impl ObjectInfo {
         for (name, entry) in map {
             if let Value::Object(entry) = entry {
                 info.insert(NodeClass::from_entry(name, entry));
+            }
+        }
+        info
+    }
+
+    /// The view one prompt needs: its own classes read in full, every other class by its
+    /// names only (all that suggestions use). Most of a large catalogue is never looked at,
+    /// and reading it all would cost a run more than the check itself.
+    pub fn for_prompt(map: &Map<String, Value>, prompt: &Map<String, Value>) -> Self {
+        let wanted: std::collections::HashSet<&str> = prompt
+            .values()
+            .filter_map(|node| node.get("class_type")?.as_str())
+            .collect();
+        let empty = Map::new();
+        let mut info = Self::default();
+        for (name, entry) in map {
+            let Value::Object(entry) = entry else {
+                continue;
+            };
+            if wanted.contains(name.as_str()) {
+                info.insert(NodeClass::from_entry(name, entry));
+            } else {
+                let mut class = NodeClass::from_entry(name, &empty);
+                class.display_name = string(entry, "display_name");
+                info.insert(class);
             }
         }
         info
@@ -595,5 +609,28 @@ mod tests {
         let video = info.get("LoadVideo").expect("LoadVideo");
         assert!(video.v3);
         assert!(matches!(&video.inputs[0].kind, InputType::Combo(c) if c.v3));
+    }
+
+    #[test]
+    fn a_prompt_view_reads_its_own_classes_in_full_and_the_rest_by_name() {
+        let text = include_str!("../../tests/fixtures/object_info_full.json");
+        let Value::Object(map) = serde_json::from_str::<Value>(text).expect("json") else {
+            panic!("an object");
+        };
+        let prompt = json!({"3": {"class_type": "KSampler", "inputs": {}}});
+        let view = ObjectInfo::for_prompt(&map, prompt.as_object().expect("object"));
+        let full = ObjectInfo::from_map(&map);
+        assert_eq!(
+            view.len(),
+            full.len(),
+            "every name is there for suggestions"
+        );
+        assert_eq!(view.get("KSampler"), full.get("KSampler"));
+        let other = view.get("SaveImage").expect("by name");
+        assert!(other.inputs.is_empty());
+        assert_eq!(
+            other.display_name,
+            full.get("SaveImage").expect("full").display_name
+        );
     }
 }

@@ -36,7 +36,8 @@ pub struct Workflow {
     nodes: Map<String, Value>,
 }
 
-fn json_kind(value: &Value) -> &'static str {
+/// "a string", "an array"…: what a JSON value is, for error messages.
+pub(crate) fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
