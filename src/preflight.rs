@@ -28,29 +28,57 @@ impl std::fmt::Display for CatalogError {
     }
 }
 
+/// How long a live server may take to build a large `/object_info` (thousands of custom
+/// node classes take seconds on a real ComfyUI) once it has shown it is alive.
+const SLOW_CATALOG: Duration = Duration::from_secs(60);
+
 /// `GET /object_info`, bounded by `within`, with what is wrong said plainly on failure.
+/// A server that is merely slow to build its catalogue is told from a silent one by a
+/// cheap route: only a silent one is unreachable.
 pub async fn fetch_catalog(
     client: &ComfyClient,
     server: &ServerUrl,
     within: Duration,
 ) -> Result<Value, CatalogError> {
     let diagnosis = (within / 5).min(Duration::from_secs(2));
-    match tokio::time::timeout(within.saturating_sub(diagnosis), client.object_info(None)).await {
-        Ok(Ok(value)) if value.is_object() => Ok(value),
-        Ok(Ok(_)) => Err(CatalogError::Unusable(
+    let fetch = client.object_info(None);
+    tokio::pin!(fetch);
+    let answer = match tokio::time::timeout(within.saturating_sub(diagnosis), &mut fetch).await {
+        Ok(answer) => answer,
+        Err(_) => {
+            let alive = matches!(
+                tokio::time::timeout(diagnosis, client.queue_remaining()).await,
+                Ok(Ok(_))
+            );
+            if !alive {
+                return Err(CatalogError::Unreachable(format!(
+                    "{} did not answer within {} s (--connect-timeout waits longer)",
+                    server.as_str(),
+                    within.as_secs_f64()
+                )));
+            }
+            match tokio::time::timeout(SLOW_CATALOG, &mut fetch).await {
+                Ok(answer) => answer,
+                Err(_) => {
+                    return Err(CatalogError::Unusable(format!(
+                        "the server's /object_info took longer than {} s",
+                        (within + SLOW_CATALOG).as_secs()
+                    )));
+                }
+            }
+        }
+    };
+    match answer {
+        Ok(value) if value.is_object() => Ok(value),
+        Ok(_) => Err(CatalogError::Unusable(
             "the server's /object_info is not a JSON object".into(),
         )),
-        Ok(Err(HttpError::Status { status, .. })) if status != 404 => Err(CatalogError::Unusable(
+        Err(HttpError::Status { status, .. }) if status != 404 => Err(CatalogError::Unusable(
             format!("the server's /object_info answered HTTP {status}"),
         )),
-        Ok(Err(error)) => Err(CatalogError::Unreachable(
+        Err(error) => Err(CatalogError::Unreachable(
             diagnose::explain(client, server, &error.to_string(), diagnosis).await,
         )),
-        Err(_) => Err(CatalogError::Unreachable(format!(
-            "{} did not answer within {} s (--connect-timeout waits longer)",
-            server.as_str(),
-            within.as_secs_f64()
-        ))),
     }
 }
 

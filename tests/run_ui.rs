@@ -179,3 +179,32 @@ async fn check_takes_the_editors_format_too() {
     assert_eq!(report["ok"], true);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_slow_to_build_its_catalogue_is_waited_for_not_called_unreachable() {
+    let sim = common::sim::start_sim_with(comfy_tui::sim::SimConfig {
+        step_delay: Duration::from_millis(1),
+        faults: comfy_tui::sim::Faults {
+            object_info_delay: Some(Duration::from_millis(2500)),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    // A connect timeout shorter than the catalogue takes: the server is alive (a cheap
+    // route answers), so the run waits for the catalogue and converts.
+    let run = run_binary(&[
+        "run",
+        DEMO_UI,
+        "--server",
+        &sim.url(),
+        "--json",
+        "--no-download",
+        "--connect-timeout",
+        "1s",
+    ])
+    .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(requests_to(&sim, "POST", "/prompt").len(), 1);
+    sim.shutdown().await;
+}

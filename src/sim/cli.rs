@@ -86,6 +86,7 @@ impl SimArgs {
                 drop_ws_after_frames: self.drop_ws_after,
                 http_delay: self.http_delay_ms.map(Duration::from_millis),
                 max_body_bytes: self.max_body_bytes,
+                object_info_delay: None,
                 stop_answering: self.stop_answering,
                 view_bytes_per_sec: self.view_bytes_per_sec,
                 view_truncate_at: self.view_truncate_at,

@@ -78,6 +78,8 @@ pub struct Faults {
     /// Refuse request bodies larger than this with 413, as aiohttp does past
     /// `client_max_size` (ComfyUI's default is 100 MiB).
     pub max_body_bytes: Option<u64>,
+    /// Delay `GET /object_info` alone by this much (a large catalogue is slow to build).
+    pub object_info_delay: Option<Duration>,
     /// Delay every HTTP response (not the WebSocket upgrade) by this much.
     pub http_delay: Option<Duration>,
     /// Accept TCP connections and read requests but never answer them, and send no

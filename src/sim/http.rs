@@ -436,6 +436,13 @@ async fn patch_logs_subscribe(State(core): State<Arc<Core>>, body: Bytes) -> Res
 }
 
 async fn object_info(State(core): State<Arc<Core>>) -> Response {
+    if let Some(delay) = core.faults.get().object_info_delay {
+        // A real server with thousands of custom node classes takes seconds here.
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = core.shutting_down() => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        }
+    }
     json_ok(Value::Object(catalog::object_info_with_inputs(
         &core.dirs.input_files(),
     )))
