@@ -1,5 +1,7 @@
 use super::*;
+use crate::app::keymap::{self, Action};
 use crate::app::{AppConfig, Key};
+use crate::app::{Pane, Scroll};
 use crate::comfy::http::Submitted;
 use crate::comfy::messages::ServerMessage;
 use crate::comfy::{ClientId, PromptId, Workflow};
