@@ -42,6 +42,7 @@ fn busy_app() -> App {
         interactive: true,
         seeds: Vec::new(),
         picks: Vec::new(),
+        attach: false,
     };
     let mut app = App::new(Job::new(&workflow, PromptId::from(PROMPT)), config, t0);
     let mut at = t0;

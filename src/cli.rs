@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Submit a workflow and follow it to the end.
     Run(RunArgs),
+    /// Follow a prompt already on the server (queued, running or finished), as run does.
+    Attach(AttachArgs),
     /// List the workflows saved on the server (the web UI's workflow sidebar).
     Workflows(WorkflowsArgs),
     /// Check a workflow against a server's nodes without running it.
@@ -153,6 +155,32 @@ pub struct JobsArgs {
     #[arg(short = 'n', long = "limit", default_value_t = 20, value_name = "N",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub limit: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AttachArgs {
+    /// The prompt id (default: the newest prompt of this machine that may still run).
+    pub prompt_id: Option<String>,
+    /// The ComfyUI server (http or https, with an optional path prefix).
+    #[arg(long, env = "COMFYUI_URL", default_value = "http://127.0.0.1:8188")]
+    pub server: String,
+    /// Where outputs are saved.
+    #[arg(long, default_value = "./comfy-out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Give up (and cancel the prompt) after this long, e.g. `90s`, `10m`.
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub timeout: Option<std::time::Duration>,
+    /// Do not download outputs; only report them.
+    #[arg(long)]
+    pub no_download: bool,
+    /// An extra header for every request, e.g. 'Authorization: Bearer …' (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// How long to keep trying to reach the server before giving up, e.g. `30s`.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
+    pub connect_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub face: FaceArgs,
 }
 
 #[derive(Debug, Clone, Args)]

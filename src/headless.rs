@@ -167,6 +167,10 @@ pub fn report_json(report: &Report, job: &Job) -> Value {
             "node_errors": node_errors_json(&r.node_errors, job),
         }),
         Report::NotSubmitted { reason } => json!({"event": "not_submitted", "reason": reason}),
+        Report::Attached {
+            prompt_id,
+            client_id,
+        } => json!({"event": "attached", "prompt_id": prompt_id, "client_id": client_id}),
         Report::Queued {
             position,
             remaining,

@@ -60,15 +60,31 @@ pub struct Prepared {
     pub shape: crate::state::shape::ShapeKey,
     /// The dynamic-prompt choices a conversion made, reported with the submission.
     pub picks: Vec<crate::convert::DynamicPick>,
+    /// Following a prompt already on the server (`attach`): nothing is submitted.
+    pub attach: Option<Attach>,
+}
+
+/// A prompt `attach` follows: already queued (with this number), running or finished.
+#[derive(Debug, Clone)]
+pub struct Attach {
+    pub number: f64,
 }
 
 /// The server and the headers for every request. Credentials in the URL go on every
 /// request and on the WebSocket upgrade as Basic auth, and the URL shown and logged no
 /// longer carries them.
 fn connection(args: &RunArgs) -> Result<(ServerUrl, reqwest::header::HeaderMap), UsageError> {
+    connection_for(&args.server, &args.headers)
+}
+
+/// [`connection`] from a `--server` and its `--header`s.
+pub fn connection_for(
+    server: &str,
+    headers: &[String],
+) -> Result<(ServerUrl, reqwest::header::HeaderMap), UsageError> {
     let usage = |e: &dyn std::fmt::Display| UsageError(e.to_string());
-    let mut server = ServerUrl::parse(&args.server).map_err(|e| usage(&e))?;
-    let mut headers = parse_headers(&args.headers).map_err(|e| usage(&e))?;
+    let mut server = ServerUrl::parse(server).map_err(|e| usage(&e))?;
+    let mut headers = parse_headers(headers).map_err(|e| usage(&e))?;
     if let Some(basic) = server.take_credentials()
         && !headers.contains_key(reqwest::header::AUTHORIZATION)
     {
@@ -215,6 +231,7 @@ pub fn prepare_loaded(
         download: !args.no_download,
         created_out,
         picks: Vec::new(),
+        attach: None,
     })
 }
 
@@ -235,9 +252,18 @@ pub fn assemble(prepared: Prepared, interactive: bool) -> (Runtime, App) {
         created_out: _,
         origin,
         shape,
+        attach,
     } = prepared;
     let server = context.server.as_str().to_owned();
     let mut job = Job::new(&workflow, context.prompt_id.clone());
+    if let Some(attach) = &attach {
+        // Already on the server: where it is, the queue and the history say.
+        let _ = job.submitted(
+            context.prompt_id.clone(),
+            attach.number,
+            std::time::Instant::now(),
+        );
+    }
     job.expected = context.state.as_ref().and_then(|dir| {
         dir.durations()
             .load()
@@ -253,6 +279,7 @@ pub fn assemble(prepared: Prepared, interactive: bool) -> (Runtime, App) {
         interactive,
         seeds,
         picks,
+        attach: attach.is_some(),
     };
     let mut app = App::new(job, config, std::time::Instant::now());
     if context.state.is_some() {
@@ -265,6 +292,11 @@ pub fn assemble(prepared: Prepared, interactive: bool) -> (Runtime, App) {
         ));
     }
     (Runtime::new(context), app)
+}
+
+/// Reports a server that could not be asked, in the face's own form; returns `code`.
+pub fn report_unreachable(error: &UsageError, code: i32, face: Face) -> i32 {
+    report_unsent(error, code, face)
 }
 
 /// Reports a local error in the face's own form and returns exit code 2.

@@ -1,6 +1,7 @@
 //! comfy-tui: run ComfyUI workflows from a terminal and watch them live.
 
 pub mod app;
+pub mod attach;
 pub mod budget;
 pub mod check;
 pub mod cli;

@@ -38,6 +38,8 @@ pub struct AppConfig {
     pub seeds: Vec<crate::comfy::workflow::Seed>,
     /// The dynamic-prompt choices made when the graph was converted.
     pub picks: Vec<crate::convert::DynamicPick>,
+    /// Following a prompt that is already on the server (`attach`): nothing is submitted.
+    pub attach: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -332,7 +334,10 @@ impl App {
     fn report(&mut self, at: Instant, report: Report) {
         let answer = matches!(
             report,
-            Report::Submitted { .. } | Report::Rejected(_) | Report::NotSubmitted { .. }
+            Report::Submitted { .. }
+                | Report::Rejected(_)
+                | Report::NotSubmitted { .. }
+                | Report::Attached { .. }
         );
         let line = LogLine { at, report };
         if !self.answered && !answer {

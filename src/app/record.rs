@@ -175,6 +175,7 @@ mod tests {
             interactive: false,
             seeds: Vec::new(),
             picks: Vec::new(),
+            attach: false,
         };
         let mut app = App::new(Job::new(&workflow, PromptId::from(PROMPT)), config, t0);
         let wall = humantime::parse_rfc3339("2026-01-02T03:04:05Z").expect("time");

@@ -20,6 +20,11 @@ pub enum Report {
         picks: Vec<crate::convert::DynamicPick>,
     },
     Rejected(Rejection),
+    /// `attach` found the prompt on the server and follows it from here.
+    Attached {
+        prompt_id: PromptId,
+        client_id: crate::comfy::ClientId,
+    },
     /// Nothing could be submitted (server unreachable).
     NotSubmitted {
         reason: String,

@@ -318,6 +318,19 @@ fn on_connected(app: &mut App, reconnect: bool, at: Instant, effects: &mut Vec<E
     if app.job.phase == Phase::Connecting {
         app.job.submitting(at);
         effects.push(Effect::Submit);
+    } else if app.config.attach && !reconnect && !was_reconnecting {
+        // Attached: the queue and the history say where the prompt is (nothing of its
+        // past is replayed on the socket).
+        app.report(
+            at,
+            Report::Attached {
+                prompt_id: app.job.prompt_id.clone(),
+                client_id: app.config.client_id.clone(),
+            },
+        );
+        app.resyncing = true;
+        app.last_queue_poll = Some(at);
+        effects.push(Effect::PollQueue);
     } else if (reconnect || was_reconnecting) && !app.job.is_finished() {
         app.report(
             at,

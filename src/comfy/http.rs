@@ -640,6 +640,17 @@ impl ComfyClient {
     }
 
     /// `GET /queue` with every item whole (prompt and `extra_data` kept).
+    /// `GET /history/{id}` as a listing item (with the prompt record), `None` when unknown.
+    pub async fn history_item(
+        &self,
+        prompt: &PromptId,
+    ) -> Result<Option<super::listing::PromptRecord>, HttpError> {
+        let body = self.get_json(&format!("history/{prompt}")).await?;
+        Ok(body.get(prompt.as_str()).and_then(|entry| {
+            super::listing::HistoryItem::from_entry(prompt.as_str(), entry).record
+        }))
+    }
+
     pub async fn queue_listing(&self) -> Result<QueueListing, HttpError> {
         let body = self.get_json("queue").await?;
         expect_shape("queue", &body, Value::is_object, "an object")?;

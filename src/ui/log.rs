@@ -56,6 +56,7 @@ pub fn describe(report: &Report, job: &Job) -> String {
         }
         Report::Rejected(rejection) => format!("rejected: {rejection}"),
         Report::NotSubmitted { reason } => format!("not submitted: {reason}"),
+        Report::Attached { prompt_id, .. } => format!("attached to {prompt_id}"),
         Report::Queued {
             position,
             remaining,

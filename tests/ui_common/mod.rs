@@ -53,6 +53,7 @@ impl Scene {
             interactive: true,
             seeds: Vec::new(),
             picks: Vec::new(),
+            attach: false,
         };
         let app = App::new(Job::new(&workflow, PromptId::from(PROMPT)), config, t0);
         Self {

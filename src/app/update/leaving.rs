@@ -80,8 +80,8 @@ pub(super) fn leave(app: &mut App, at: Instant, effects: &mut Vec<Effect>, why: 
             finish(app, Outcome::Interrupted, at, effects);
         } else {
             let message = format!(
-                "{why}: prompt {} may still be running on the server",
-                app.job.prompt_id
+                "{why}: prompt {id} may still be running on the server; `comfy-tui attach {id}` follows it again",
+                id = app.job.prompt_id
             );
             app.report(
                 at,

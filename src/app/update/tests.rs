@@ -26,6 +26,7 @@ fn app(interactive: bool) -> (App, Instant) {
         interactive,
         seeds: Vec::new(),
         picks: Vec::new(),
+        attach: false,
     };
     (
         App::new(Job::new(&workflow, PromptId::from(PROMPT)), config, t0),
