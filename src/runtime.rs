@@ -309,6 +309,27 @@ impl Runtime {
                 Effect::DeleteFromQueue(id) => {
                     cancel_result(ctx.client.delete_from_queue(&[id]).await)
                 }
+                Effect::SubscribeLogs => {
+                    if ctx
+                        .client
+                        .subscribe_logs(&ctx.client_id, true)
+                        .await
+                        .is_err()
+                    {
+                        // An old server without the log stream: the pane stays empty.
+                        return;
+                    }
+                    match ctx.client.logs_raw().await {
+                        Ok(logs) => Event::ServerLog(
+                            logs.entries
+                                .iter()
+                                .flat_map(|e| e.m.lines())
+                                .map(str::to_owned)
+                                .collect(),
+                        ),
+                        Err(_) => return,
+                    }
+                }
                 Effect::Exit(_)
                 | Effect::Suspend
                 | Effect::RecordJob(_)

@@ -132,3 +132,17 @@ fn a_question_shows_even_when_the_window_is_too_small() {
     scene.running().key('q');
     insta::assert_snapshot!("too_small_quit_50x16", render(&scene.app, 50, 16).backend());
 }
+
+#[test]
+fn server_log_open() {
+    use comfy_tui::app::Event;
+    let mut scene = Scene::new();
+    scene.running();
+    scene.key('L');
+    scene.send(Event::ServerLog(vec![
+        "got prompt".into(),
+        "model weight dtype torch.float16, manual cast: None".into(),
+        " 45%|████▌     | 9/20 [00:01<00:01,  7.10it/s]\u{1b}[2J".into(),
+    ]));
+    snapshot_all("server_log", &scene);
+}

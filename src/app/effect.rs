@@ -30,6 +30,8 @@ pub enum Effect {
     /// Give the terminal back and stop the process (Ctrl-Z); on `fg` take the terminal
     /// again and redraw everything.
     Suspend,
+    /// Subscribe this client to the server's log stream and fetch its backlog.
+    SubscribeLogs,
     /// Leave: the process exits with this code once the screen is restored.
     Exit(i32),
 }

@@ -78,6 +78,8 @@ pub enum Event {
         file: FileRef,
         reason: String,
     },
+    /// Lines of the server's log (the backlog, or a `logs` message).
+    ServerLog(Vec<String>),
     CancelSent,
     CancelFailed {
         reason: String,

@@ -9,6 +9,7 @@ pub enum Action {
     TogglePreview,
     ToggleLog,
     Help,
+    ServerLog,
     ScrollUp,
     ScrollDown,
     PageUp,
@@ -66,6 +67,14 @@ pub const KEYMAP: &[Binding] = &[
         hint: "log",
         help: "Show or hide the event log.",
         in_footer: true,
+    },
+    Binding {
+        keys: &[Key::Char('L')],
+        label: "L",
+        action: Action::ServerLog,
+        hint: "server log",
+        help: "Show the server's own log (ComfyUI's console).",
+        in_footer: false,
     },
     Binding {
         keys: &[Key::Char('?')],

@@ -22,6 +22,8 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// How many lines of the server's log are kept.
+pub const SERVER_LOG_CAPACITY: usize = 300;
 /// How many log lines the event log keeps.
 pub const LOG_CAPACITY: usize = 500;
 
@@ -54,6 +56,8 @@ pub enum Popup {
     ConfirmCancel,
     ConfirmQuit,
     Help,
+    /// The server's own log (`logs` messages after subscribing).
+    ServerLog,
 }
 
 /// The panes that scroll.
@@ -231,6 +235,10 @@ pub struct App {
     pub detached: Option<String>,
     /// "Cancel it, then quit" was chosen: leave once the cancelled run has settled.
     quit_when_settled: bool,
+    /// The server's log, its newest lines (only once the user asked to see it).
+    pub server_log: Ring<String>,
+    /// The log stream was asked for (once).
+    pub server_log_subscribed: bool,
     /// The user was told once that the cancel is not confirmed yet.
     grace_warned: bool,
     /// The user was told once that our socket hears nothing of our running prompt.
@@ -273,6 +281,8 @@ impl App {
             detached: None,
             quit_when_settled: false,
             grace_warned: false,
+            server_log: Ring::new(SERVER_LOG_CAPACITY),
+            server_log_subscribed: false,
             deaf_warned: false,
             answered: false,
             held: Vec::new(),

@@ -245,6 +245,11 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
             );
             app.failed_saves.push((file, reason));
         }
+        Event::ServerLog(lines) => {
+            for line in lines {
+                app.server_log.push(line);
+            }
+        }
         Event::CancelSent => {}
         Event::CancelFailed { reason } => {
             app.report(
@@ -346,6 +351,12 @@ fn on_connected(app: &mut App, reconnect: bool, at: Instant, effects: &mut Vec<E
 }
 
 fn on_ws(app: &mut App, item: WsItem, at: Instant, effects: &mut Vec<Effect>) {
+    if let WsItem::Message(crate::comfy::ServerMessage::Logs(logs)) = &item {
+        for line in logs.entries.iter().flat_map(|e| e.m.lines()) {
+            app.server_log.push(line.to_owned());
+        }
+        return;
+    }
     let notice = match item {
         WsItem::Message(message) => app.job.apply(&message, at),
         WsItem::Binary(BinaryFrame::Preview(preview)) => app.job.apply_preview(&preview, at),

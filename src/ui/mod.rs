@@ -14,6 +14,7 @@ pub mod picture;
 pub mod popup;
 pub mod preview;
 pub mod scroll;
+pub mod server_log;
 pub mod summary;
 pub mod theme;
 pub mod title;

@@ -25,7 +25,7 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
 /// The open popup's title, text and answers (the help popup has its own layout).
 fn question_for(app: &App) -> Option<(&'static str, String, &'static [AnswerBinding])> {
     match app.ui.popup? {
-        Popup::Help => None,
+        Popup::Help | Popup::ServerLog => None,
         Popup::ConfirmCancel => {
             let what = if matches!(app.job.phase, Phase::Submitting | Phase::Queued) {
                 "Remove prompt {id} from the server's queue?"
@@ -47,6 +47,7 @@ fn question_for(app: &App) -> Option<(&'static str, String, &'static [AnswerBind
 pub fn area(area: Rect, app: &App) -> Option<Rect> {
     match app.ui.popup? {
         Popup::Help => Some(help::area(area)),
+        Popup::ServerLog => Some(super::server_log::area(area)),
         _ => {
             let (_, text, table) = question_for(app)?;
             Some(question_rect(area, &question_lines(&text, table)))
@@ -58,6 +59,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
     match app.ui.popup {
         None => {}
         Some(Popup::Help) => help::render(frame, area),
+        Some(Popup::ServerLog) => super::server_log::render(frame, area, app),
         Some(_) => {
             if let Some((title, text, table)) = question_for(app) {
                 question(frame, area, title, &text, table);

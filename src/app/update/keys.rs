@@ -52,6 +52,12 @@ pub(super) fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Eff
             }
             return;
         }
+        Some(Popup::ServerLog) => {
+            if matches!(key, Key::Esc | Key::Char('L') | Key::Char('q')) {
+                app.ui.popup = None;
+            }
+            return;
+        }
         None => {}
     }
     let Some(action) = keymap::action_for(key) else {
@@ -85,6 +91,12 @@ pub(super) fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Eff
         Action::TogglePreview => app.ui.hide_preview = !app.ui.hide_preview,
         Action::ToggleLog => app.ui.show_log = !app.ui.show_log,
         Action::Help => app.ui.popup = Some(Popup::Help),
+        Action::ServerLog => {
+            app.ui.popup = Some(Popup::ServerLog);
+            if !std::mem::replace(&mut app.server_log_subscribed, true) {
+                effects.push(Effect::SubscribeLogs);
+            }
+        }
         Action::ScrollUp => scroll_focused(app, Motion::Up(1)),
         Action::ScrollDown => scroll_focused(app, Motion::Down(1)),
         Action::PageUp => scroll_focused(app, Motion::PageUp),

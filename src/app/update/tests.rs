@@ -640,6 +640,9 @@ fn every_keymap_action_is_reachable() {
             Action::TogglePreview => app.ui.hide_preview,
             Action::ToggleLog => app.ui.show_log,
             Action::Help => app.ui.popup == Some(Popup::Help),
+            Action::ServerLog => {
+                app.ui.popup == Some(Popup::ServerLog) && effects == vec![Effect::SubscribeLogs]
+            }
             Action::ScrollUp => at(49),
             Action::ScrollDown => at(51),
             Action::PageUp => at(33),
@@ -899,4 +902,34 @@ fn a_queue_answer_that_overtakes_the_socket_is_no_sign_of_a_deaf_socket() {
         ),
         "{reports:?}"
     );
+}
+
+#[test]
+fn the_server_log_subscribes_once_and_keeps_what_the_socket_brings() {
+    let (mut app, t0) = app(true);
+    running(&mut app, t0);
+    assert_eq!(
+        send(&mut app, t0, Event::Key(Key::Char('L'))),
+        vec![Effect::SubscribeLogs]
+    );
+    assert_eq!(app.ui.popup, Some(Popup::ServerLog));
+    send(&mut app, t0, Event::ServerLog(vec!["got prompt".into()]));
+    message(
+        &mut app,
+        t0,
+        r#"{"type":"logs","data":{"entries":[{"t":"2026-01-01T00:00:00","m":"100%|##| 20/20\nPrompt executed in 1.2 seconds\n"}]}}"#,
+    );
+    let lines: Vec<&String> = app.server_log.iter().collect();
+    assert_eq!(
+        lines,
+        [
+            "got prompt",
+            "100%|##| 20/20",
+            "Prompt executed in 1.2 seconds"
+        ]
+    );
+    // Closing and opening again asks nothing more of the server.
+    send(&mut app, t0, Event::Key(Key::Char('L')));
+    assert_eq!(app.ui.popup, None);
+    assert!(send(&mut app, t0, Event::Key(Key::Char('L'))).is_empty());
 }
