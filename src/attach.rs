@@ -20,8 +20,7 @@ pub async fn run(args: AttachArgs) -> i32 {
     let face = Face::choose(&args.face);
     match prepare(&args, face).await {
         Ok(prepared) => launch::start(prepared, face, &args.face).await,
-        Err((error, code)) if code == crate::exit::USAGE => launch::report_usage(&error, face),
-        Err((error, code)) => launch::report_unreachable(&error, code, face),
+        Err((error, code)) => launch::report_unsent(&error, code, face),
     }
 }
 

@@ -3,14 +3,11 @@
 //! stdout can be piped straight into a file or another tool.
 
 use crate::cli::ConvertArgs;
-use crate::comfy::http::{ComfyClient, parse_headers};
-use crate::comfy::{ServerUrl, lenient};
 use crate::convert::{ConvertOptions, convert, is_ui_format};
 use crate::exit;
 use crate::text::sanitize;
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::path::Path;
+use std::io::Write;
 
 /// Why `convert` stopped, with the exit code it maps to.
 #[derive(Debug, thiserror::Error)]
@@ -36,37 +33,9 @@ fn usage(message: impl Into<String>) -> ConvertCmdError {
     ConvertCmdError::Usage(message.into())
 }
 
-/// Reads a JSON file (or stdin for `-`), accepting ComfyUI's `NaN`/`Infinity` tokens.
-pub fn read_json(path: &Path, what: &str) -> Result<Value, ConvertCmdError> {
-    let text = if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| usage(format!("cannot read {what} from stdin: {e}")))?;
-        text
-    } else {
-        std::fs::read_to_string(path)
-            .map_err(|e| usage(format!("cannot read {what} {}: {e}", path.display())))?
-    };
-    lenient::from_str(&text)
-        .map_err(|e| usage(format!("{what} {} is not valid JSON: {e}", path.display())))
-}
-
-/// Fetches `/object_info` once from the server.
-pub async fn fetch_object_info(server: &str, headers: &[String]) -> Result<Value, ConvertCmdError> {
-    let server = ServerUrl::parse(server).map_err(|e| usage(e.to_string()))?;
-    let headers = parse_headers(headers).map_err(|e| usage(e.to_string()))?;
-    let client =
-        ComfyClient::new(server, headers).map_err(|e| ConvertCmdError::Server(e.to_string()))?;
-    client
-        .object_info(None)
-        .await
-        .map_err(|e| ConvertCmdError::Server(sanitize(&e.to_string()).into_owned()))
-}
-
 /// The prompt text for `args`, with the lines meant for stderr.
 pub async fn prepare(args: &ConvertArgs) -> Result<(String, Vec<String>), ConvertCmdError> {
-    let workflow = read_json(&args.workflow, "workflow")?;
+    let workflow = crate::preflight::read_json(&args.workflow, "workflow").map_err(usage)?;
     if !is_ui_format(&workflow) {
         if !workflow.is_object() {
             return Err(usage(format!(
@@ -79,10 +48,17 @@ pub async fn prepare(args: &ConvertArgs) -> Result<(String, Vec<String>), Conver
             .map_err(|e| usage(format!("cannot print the prompt: {e}")))?;
         return Ok((text, vec![]));
     }
-    let object_info = match &args.object_info {
-        Some(path) => read_json(path, "object_info")?,
-        None => fetch_object_info(&args.server, &args.headers).await?,
-    };
+    let object_info =
+        crate::preflight::catalog_for(args.object_info.as_deref(), &args.server, &args.headers)
+            .await
+            .map_err(|(reason, code)| {
+                let reason = sanitize(&reason).into_owned();
+                if code == exit::USAGE {
+                    ConvertCmdError::Usage(reason)
+                } else {
+                    ConvertCmdError::Server(reason)
+                }
+            })?;
     let options = ConvertOptions::local_now(args.seed);
     let converted = convert(&workflow, &object_info, &options)
         .map_err(|e| usage(format!("workflow {}: {e}", args.workflow.display())))?;

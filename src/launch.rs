@@ -294,18 +294,13 @@ pub fn assemble(prepared: Prepared, interactive: bool) -> (Runtime, App) {
     (Runtime::new(context), app)
 }
 
-/// Reports a server that could not be asked, in the face's own form; returns `code`.
-pub fn report_unreachable(error: &UsageError, code: i32, face: Face) -> i32 {
-    report_unsent(error, code, face)
-}
-
 /// Reports a local error in the face's own form and returns exit code 2.
 pub fn report_usage(error: &UsageError, face: Face) -> i32 {
     report_unsent(error, crate::exit::USAGE, face)
 }
 
 /// Reports why nothing was sent, in the face's own form, and returns `code`.
-fn report_unsent(error: &UsageError, code: i32, face: Face) -> i32 {
+pub fn report_unsent(error: &UsageError, code: i32, face: Face) -> i32 {
     if face == Face::Headless(Format::Json) {
         let reason = &error.0;
         let status = if code == crate::exit::USAGE {

@@ -8,6 +8,7 @@ use crate::comfy::{ServerUrl, diagnose};
 use crate::convert::{self, ConvertOptions, DynamicPick};
 use crate::source::Loaded;
 use serde_json::Value;
+use std::path::Path;
 use std::time::Duration;
 
 /// Why the catalogue could not be had.
@@ -80,6 +81,43 @@ pub async fn fetch_catalog(
             diagnose::explain(client, server, &error.to_string(), diagnosis).await,
         )),
     }
+}
+
+/// The catalogue a command works against: a saved `/object_info` answer when one is
+/// given, else the server's, fetched as [`fetch_catalog`] does. The error carries the exit
+/// code: 2 for local input, 4 for a server that cannot give one.
+pub async fn catalog_for(
+    object_info: Option<&Path>,
+    server: &str,
+    headers: &[String],
+) -> Result<Value, (String, i32)> {
+    if let Some(path) = object_info {
+        return read_json(path, "--object-info").map_err(|e| (e, crate::exit::USAGE));
+    }
+    let (server, headers) =
+        crate::launch::connection_for(server, headers).map_err(|e| (e.0, crate::exit::USAGE))?;
+    let client = ComfyClient::new(server.clone(), headers)
+        .map_err(|e| (e.to_string(), crate::exit::USAGE))?;
+    fetch_catalog(&client, &server, crate::runtime::CONNECT_WITHIN)
+        .await
+        .map_err(|e| (e.to_string(), crate::exit::UNREACHABLE))
+}
+
+/// Reads a JSON file (or stdin for `-`), accepting ComfyUI's `NaN`/`Infinity` tokens.
+pub fn read_json(path: &Path, what: &str) -> Result<Value, String> {
+    use std::io::Read;
+    let text = if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read {what} from stdin: {e}"))?;
+        text
+    } else {
+        std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?
+    };
+    crate::comfy::lenient::from_str(&text)
+        .map_err(|e| format!("{what} {} is not valid JSON: {e}", path.display()))
 }
 
 /// What converting a UI graph gave, beside the prompt.

@@ -460,7 +460,7 @@ async fn simulator_pictures_carry_prompt_and_every_extra_pnginfo_key() {
     assert_eq!(loaded.ui_workflow.as_ref(), Some(&graph));
     let loaded = source::read_file(&pictures[0], Part::Workflow).expect("workflow");
     assert_eq!(loaded.value, graph);
-    assert!(source::is_ui_format(&loaded.value));
+    assert!(comfy_tui::convert::is_ui_format(&loaded.value));
 
     // The chunks themselves: tEXt, in ComfyUI's order, written as Python's json.dumps.
     let file = std::io::BufReader::new(std::fs::File::open(&pictures[0]).expect("open"));

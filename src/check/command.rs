@@ -3,9 +3,8 @@
 
 use super::{CheckReport, check, render};
 use crate::cli::CheckArgs;
-use crate::comfy::http::{ComfyClient, parse_headers};
+use crate::comfy::Workflow;
 use crate::comfy::object_info::ObjectInfo;
-use crate::comfy::{ServerUrl, Workflow};
 use crate::launch::UsageError;
 use serde_json::{Map, Value, json};
 
@@ -18,25 +17,6 @@ pub enum CatalogError {
     /// The server could not be reached or gave no usable `/object_info`.
     #[error("{0}")]
     Unreachable(String),
-}
-
-/// `GET /object_info` from the server, read once.
-pub async fn fetch_catalog(client: &ComfyClient) -> Result<ObjectInfo, CatalogError> {
-    let value = client
-        .object_info(None)
-        .await
-        .map_err(|e| CatalogError::Unreachable(e.to_string()))?;
-    ObjectInfo::from_value(&value, "the server's /object_info")
-        .map_err(|e| CatalogError::Unreachable(e.to_string()))
-}
-
-/// `--object-info FILE`: a saved `/object_info` answer.
-pub fn read_catalog(path: &std::path::Path) -> Result<ObjectInfo, CatalogError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CatalogError::Usage(format!("cannot read --object-info {}: {e}", path.display()))
-    })?;
-    ObjectInfo::parse(&text, &path.display().to_string())
-        .map_err(|e| CatalogError::Usage(format!("--object-info: {e}")))
 }
 
 /// The full check before a run submits, against the target server's catalogue (fetched
@@ -115,20 +95,16 @@ async fn load_and_check(args: &CheckArgs) -> Result<CheckReport, CatalogError> {
     let spec = crate::source::Spec::parse(&args.workflow);
     let mut loaded =
         crate::source::read_local(&spec, crate::source::Part::Prompt).map_err(|e| usage(&e))?;
-    let raw = match &args.object_info {
-        Some(path) => {
-            crate::convert_cmd::read_json(path, "--object-info").map_err(|e| usage(&e))?
-        }
-        None => {
-            let server = ServerUrl::parse(&args.server).map_err(|e| usage(&e))?;
-            let headers = parse_headers(&args.headers).map_err(|e| usage(&e))?;
-            let client = ComfyClient::new(server, headers).map_err(|e| usage(&e))?;
-            client
-                .object_info(None)
-                .await
-                .map_err(|e| CatalogError::Unreachable(e.to_string()))?
-        }
-    };
+    let raw =
+        crate::preflight::catalog_for(args.object_info.as_deref(), &args.server, &args.headers)
+            .await
+            .map_err(|(reason, code)| {
+                if code == crate::exit::USAGE {
+                    CatalogError::Usage(reason)
+                } else {
+                    CatalogError::Unreachable(reason)
+                }
+            })?;
     let name = match &args.object_info {
         Some(path) => format!("--object-info {}", path.display()),
         None => "the server's /object_info".to_owned(),

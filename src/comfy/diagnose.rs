@@ -55,7 +55,7 @@ pub async fn explain(
         Ok(Err(HttpError::Unreachable { reason, .. })) => {
             if reason.contains("refused") {
                 format!(
-                    "nothing listens at {}: connection refused (is ComfyUI running there?)",
+                    "cannot reach {}: nothing listens there (connection refused; is ComfyUI running?)",
                     server.as_str()
                 )
             } else if scheme == "https" && PLAIN_TEXT_PEER.iter().any(|s| reason.contains(s)) {

@@ -241,7 +241,7 @@ fn from_json_bytes(bytes: &[u8], origin: &str) -> Result<Loaded, SourceError> {
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let value = crate::comfy::lenient::from_str(text).map_err(|e| not_json(e.to_string()))?;
-    let ui_workflow = is_ui_format(&value).then(|| value.clone());
+    let ui_workflow = crate::convert::is_ui_format(&value).then(|| value.clone());
     Ok(Loaded {
         value,
         origin: origin.to_owned(),
@@ -316,12 +316,6 @@ fn from_picture(
             })
         }
     }
-}
-
-/// The editor's format: `{nodes: [...], links: ...}` (schema 0.4 and 1), told apart as
-/// `Workflow` does.
-pub fn is_ui_format(value: &Value) -> bool {
-    crate::convert::is_ui_format(value)
 }
 
 /// Fetches `@NAME` from the server's saved workflows; an unknown name lists the closest.

@@ -221,7 +221,7 @@ fn a_picture_with_only_the_editable_graph_gives_that() {
     let png = png_with(&[("z", "workflow", GRAPH)]);
     let loaded = read_stream(&png[..], "x.png", Part::Prompt).expect("graph");
     assert_eq!(loaded.origin, "x.png (workflow)");
-    assert!(is_ui_format(&loaded.value));
+    assert!(crate::convert::is_ui_format(&loaded.value));
 }
 
 #[test]
