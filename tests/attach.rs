@@ -11,16 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 fn workflow(steps: u64) -> Value {
-    json!({
-        "1": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 2}},
-        "2": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "sd15-demo.safetensors"}},
-        "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "x", "clip": ["2", 1]}},
-        "4": {"class_type": "KSampler", "inputs": {
-            "seed": 7, "steps": steps, "cfg": 8, "sampler_name": "euler", "scheduler": "normal", "denoise": 1,
-            "model": ["2", 0], "positive": ["3", 0], "negative": ["3", 0], "latent_image": ["1", 0]}},
-        "5": {"class_type": "VAEDecode", "inputs": {"samples": ["4", 0], "vae": ["2", 2]}},
-        "6": {"class_type": "SaveImage", "inputs": {"filename_prefix": "att", "images": ["5", 0]}}
-    })
+    common::run::sampler_graph(steps, 64, 2)
 }
 
 fn saved_pngs(dir: &Path) -> usize {

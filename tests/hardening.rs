@@ -21,16 +21,7 @@ fn write_workflow(dir: &Path, workflow: &Value) -> String {
 
 /// A graph whose sampler takes `steps` steps and whose output image is `size`² pixels.
 fn graph(steps: u64, size: u64) -> Value {
-    json!({
-        "1": {"class_type": "EmptyLatentImage", "inputs": {"width": size, "height": size, "batch_size": 1}},
-        "2": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "sd15-demo.safetensors"}},
-        "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "x", "clip": ["2", 1]}},
-        "4": {"class_type": "KSampler", "inputs": {
-            "seed": 7, "steps": steps, "cfg": 8, "sampler_name": "euler", "scheduler": "normal", "denoise": 1,
-            "model": ["2", 0], "positive": ["3", 0], "negative": ["3", 0], "latent_image": ["1", 0]}},
-        "5": {"class_type": "VAEDecode", "inputs": {"samples": ["4", 0], "vae": ["2", 2]}},
-        "6": {"class_type": "SaveImage", "inputs": {"filename_prefix": "h", "images": ["5", 0]}}
-    })
+    common::run::sampler_graph(steps, size, 1)
 }
 
 /// Waits (bounded) until `check` holds, polling.

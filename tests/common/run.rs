@@ -28,6 +28,21 @@ pub fn txt2img(steps: u64) -> Value {
     })
 }
 
+/// The smallest sampling graph with a saved image: a sampler of `steps` steps on a
+/// `size`² latent of `batch` images.
+pub fn sampler_graph(steps: u64, size: u64, batch: u64) -> Value {
+    json!({
+        "1": {"class_type": "EmptyLatentImage", "inputs": {"width": size, "height": size, "batch_size": batch}},
+        "2": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "sd15-demo.safetensors"}},
+        "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "x", "clip": ["2", 1]}},
+        "4": {"class_type": "KSampler", "inputs": {
+            "seed": 7, "steps": steps, "cfg": 8, "sampler_name": "euler", "scheduler": "normal", "denoise": 1,
+            "model": ["2", 0], "positive": ["3", 0], "negative": ["3", 0], "latent_image": ["1", 0]}},
+        "5": {"class_type": "VAEDecode", "inputs": {"samples": ["4", 0], "vae": ["2", 2]}},
+        "6": {"class_type": "SaveImage", "inputs": {"filename_prefix": "t", "images": ["5", 0]}}
+    })
+}
+
 pub struct Run {
     pub code: i32,
     /// Everything the face printed.
