@@ -125,8 +125,7 @@ pub async fn load(args: &RunArgs) -> Result<source::Loaded, (UsageError, i32)> {
     let usage = |e: &dyn std::fmt::Display| (UsageError(e.to_string()), crate::exit::USAGE);
     let loaded = match &spec {
         source::Spec::Saved(_) => {
-            let server = ServerUrl::parse(&args.server).map_err(|e| usage(&e))?;
-            let headers = parse_headers(&args.headers).map_err(|e| usage(&e))?;
+            let (server, headers) = connection(args).map_err(|e| (e, crate::exit::USAGE))?;
             let client = ComfyClient::new(server, headers).map_err(|e| usage(&e))?;
             source::load(&spec, part(args), &client).await
         }

@@ -5,8 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 use crate::cli::WorkflowsArgs;
-use crate::comfy::ServerUrl;
-use crate::comfy::http::{ComfyClient, UserFile, parse_headers};
+use crate::comfy::http::{ComfyClient, UserFile};
 use crate::source::saved;
 use crate::text::sanitize;
 
@@ -37,8 +36,8 @@ pub async fn run(args: WorkflowsArgs) -> i32 {
 }
 
 fn client(args: &WorkflowsArgs) -> Result<ComfyClient, String> {
-    let server = ServerUrl::parse(&args.server).map_err(|e| e.to_string())?;
-    let headers = parse_headers(&args.headers).map_err(|e| e.to_string())?;
+    let (server, headers) =
+        crate::launch::connection_for(&args.server, &args.headers).map_err(|e| e.0)?;
     ComfyClient::new(server, headers).map_err(|e| e.to_string())
 }
 

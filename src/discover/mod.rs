@@ -17,8 +17,7 @@ use std::future::Future;
 use serde_json::Value;
 
 use crate::cli::ServerArgs;
-use crate::comfy::ServerUrl;
-use crate::comfy::http::{ComfyClient, HttpError, parse_headers};
+use crate::comfy::http::{ComfyClient, HttpError};
 use crate::text::sanitize;
 
 /// What a command shows: the same facts for people and for scripts.
@@ -39,15 +38,8 @@ pub enum Failure {
 }
 
 fn client(args: &ServerArgs) -> Result<ComfyClient, String> {
-    let mut server = ServerUrl::parse(&args.server).map_err(|e| e.to_string())?;
-    let mut headers = parse_headers(&args.headers).map_err(|e| e.to_string())?;
-    // `user:password@host` goes on every request as Basic auth (unless a header gives
-    // one), never in what is shown.
-    if let Some(auth) = server.take_credentials()
-        && !headers.contains_key(reqwest::header::AUTHORIZATION)
-    {
-        headers.insert(reqwest::header::AUTHORIZATION, auth);
-    }
+    let (server, headers) =
+        crate::launch::connection_for(&args.server, &args.headers).map_err(|e| e.0)?;
     ComfyClient::new(server, headers).map_err(|e| e.to_string())
 }
 
