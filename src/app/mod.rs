@@ -290,11 +290,6 @@ impl App {
         }
     }
 
-    /// Outputs still being written.
-    pub fn downloads_in_flight(&self) -> usize {
-        self.in_flight.len()
-    }
-
     /// The run is over and nothing is left to fetch or save.
     pub fn is_settled(&self) -> bool {
         self.job.is_finished()
