@@ -288,10 +288,10 @@ async fn tui_flood() {
     .expect("loop");
     quitter.abort();
     let total = started.elapsed();
-    let first = app.job.started_at.expect("started");
+    let first = app.job().started_at.expect("started");
     // The sampler node finishes with its last progress event.
     let last_event = app
-        .job
+        .job()
         .node(&comfy_tui::comfy::NodeId::from("1"))
         .and_then(|n| n.finished)
         .expect("node 1 finished");

@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 use comfy_tui::app::{self, App, AppConfig, Event, Stamped};
+use comfy_tui::app::{JobEvent, JobKey, ServerEvent, ServerKey};
 use comfy_tui::comfy::http::Submitted;
 use comfy_tui::comfy::preview::{BinaryFrame, ImageFormat, Preview};
 use comfy_tui::comfy::ws::WsItem;
@@ -51,18 +52,30 @@ fn busy_app() -> App {
         app::update(app, Stamped::new(at, event));
     };
     let msg = |text: String| {
-        Event::Ws(WsItem::Message(
-            ServerMessage::parse(&text).expect("message"),
-        ))
+        Event::Server(
+            ServerKey::FIRST,
+            ServerEvent::Ws(WsItem::Message(
+                ServerMessage::parse(&text).expect("message"),
+            )),
+        )
     };
-    send(&mut app, Event::Connected { reconnect: false });
     send(
         &mut app,
-        Event::Submitted(Submitted {
-            prompt_id: PromptId::from(PROMPT),
-            number: 1.0,
-            node_errors: vec![],
-        }),
+        Event::Server(
+            ServerKey::FIRST,
+            ServerEvent::Connected { reconnect: false },
+        ),
+    );
+    send(
+        &mut app,
+        Event::Job(
+            JobKey::FIRST,
+            JobEvent::Submitted(Submitted {
+                prompt_id: PromptId::from(PROMPT),
+                number: 1.0,
+                node_errors: vec![],
+            }),
+        ),
     );
     send(
         &mut app,
@@ -98,11 +111,14 @@ fn busy_app() -> App {
     .expect("png");
     send(
         &mut app,
-        Event::Ws(WsItem::Binary(BinaryFrame::Preview(Preview {
-            format: ImageFormat::Png,
-            meta: None,
-            image: Bytes::from(image),
-        }))),
+        Event::Server(
+            ServerKey::FIRST,
+            ServerEvent::Ws(WsItem::Binary(BinaryFrame::Preview(Preview {
+                format: ImageFormat::Png,
+                meta: None,
+                image: Bytes::from(image),
+            }))),
+        ),
     );
     app.ui.show_log = true;
     assert!(app.log.len() >= comfy_tui::app::LOG_CAPACITY, "log is full");

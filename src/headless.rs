@@ -98,7 +98,7 @@ impl<W: Write> Printer<W> {
 
     /// The last line of every run.
     pub fn done(&mut self, app: &App) -> std::io::Result<()> {
-        self.flush_held(&app.job)?;
+        self.flush_held(app.job())?;
         match self.format {
             Format::Json => {
                 let mut value = done_json(app);
@@ -329,7 +329,7 @@ pub fn done_line(status: &str, exit_code: i32, reason: Option<&str>) -> Value {
 
 fn done_json(app: &App) -> Value {
     let nodes: Vec<Value> = app
-        .job
+        .job()
         .nodes
         .iter()
         .map(|n| {
@@ -339,12 +339,18 @@ fn done_json(app: &App) -> Value {
             })
         })
         .collect();
-    let mut value = done_line(app.status(), app.exit_code(), app.fatal.as_deref());
-    value["prompt_id"] = json!(app.job.prompt_id);
-    value["client_id"] = json!(app.config.client_id);
+    let mut value = done_line(
+        app.status(),
+        app.exit_code(),
+        app.focused().fatal.as_deref(),
+    );
+    value["prompt_id"] = json!(app.job().prompt_id);
+    value["client_id"] = json!(app.server().client_id);
     value["elapsed"] = json!(app.elapsed().as_secs_f64());
-    value["seeds"] = seeds_json(&app.config.seeds, &app.job);
+    value["seeds"] = seeds_json(&app.focused().spec.seeds, app.job());
     let saved: Vec<(String, Option<String>)> = app
+        .focused()
+        .saves
         .saved
         .iter()
         .map(|s| crate::path_text::json_parts(&s.path))
@@ -354,7 +360,9 @@ fn done_json(app: &App) -> Value {
     }
     value["saved"] = saved.into_iter().map(|(text, _)| json!(text)).collect();
     value["failed"] = app
-        .failed_saves
+        .focused()
+        .saves
+        .failed
         .iter()
         .map(|(f, r)| json!({"filename": f.filename, "error": r}))
         .collect();
@@ -367,12 +375,12 @@ fn done_plain(app: &App) -> String {
         "done: {} in {:.1}s, {} file(s) saved",
         app.status(),
         app.elapsed().as_secs_f64(),
-        app.saved.len()
+        app.focused().saves.saved.len()
     );
-    if !app.failed_saves.is_empty() {
-        line.push_str(&format!(", {} not saved", app.failed_saves.len()));
+    if !app.focused().saves.failed.is_empty() {
+        line.push_str(&format!(", {} not saved", app.focused().saves.failed.len()));
     }
-    if let Some(reason) = &app.fatal {
+    if let Some(reason) = &app.focused().fatal {
         line.push_str(&format!(" ({})", sanitize(reason)));
     }
     line
@@ -392,7 +400,7 @@ pub async fn run(mut runtime: Runtime, mut app: App, format: Format, out: impl W
         for event in batch {
             let effects = app::update(&mut app, event);
             for line in app.take_reports() {
-                let _ = printer.print(line, &app.job);
+                let _ = printer.print(line, app.job());
             }
             if let Some(code) = runtime.perform(effects) {
                 exit = Some(code);

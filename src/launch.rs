@@ -282,7 +282,7 @@ pub fn assemble(prepared: Prepared, interactive: bool) -> (Runtime, App) {
     };
     let mut app = App::new(job, config, std::time::Instant::now());
     if context.state.is_some() {
-        app.recording = Some(crate::app::record::Recording::new(
+        app.session.jobs[0].recording = Some(crate::app::record::Recording::new(
             server,
             context.client_id.clone(),
             origin,
@@ -454,7 +454,7 @@ async fn start_face(prepared: Prepared, face: Face, options: &FaceArgs) -> i32 {
                 Err(e) => {
                     // No usable terminal: the same run, told in plain lines.
                     tracing::warn!("no TUI ({e}); plain output instead");
-                    app.config.interactive = false;
+                    app.interactive = false;
                     headless::run(runtime, app, Format::Plain, std::io::stdout().lock()).await
                 }
             }

@@ -20,6 +20,7 @@ pub mod output;
 pub mod path_text;
 pub mod preflight;
 pub mod runtime;
+pub mod session;
 pub mod signals;
 pub mod sim;
 pub mod source;

@@ -2,7 +2,7 @@
 //! ticker and the liveness probe, and carries out the app's effects as tasks whose
 //! results come back as events.
 
-use crate::app::{Effect, Event, Stamped};
+use crate::app::{Effect, Event, JobEvent, JobKey, ServerEvent, ServerKey, Stamped};
 use crate::comfy::http::{ComfyClient, HttpError, SubmitRequest};
 use crate::comfy::ws::WsConnection;
 use crate::comfy::{ClientId, PromptId, ServerUrl};
@@ -53,7 +53,8 @@ impl Default for Liveness {
     }
 }
 
-/// Everything needed to carry out one run.
+/// Everything needed to carry out one run: its server (the session's `ServerKey::FIRST`,
+/// whose socket this runtime opens) and the prompt of its job.
 #[derive(Debug, Clone)]
 pub struct RunContext {
     pub client: ComfyClient,
@@ -237,8 +238,8 @@ impl Runtime {
         let downloads = Arc::clone(&self.downloads);
         tokio::spawn(async move {
             let event = match effect {
-                Effect::Submit => submit(&ctx).await,
-                Effect::Download { node, file } => {
+                Effect::Submit(job) => submit(&ctx, job).await,
+                Effect::Download { job, node, file } => {
                     let _permit = downloads.acquire_owned().await;
                     let mut last: Option<Instant> = None;
                     let progress = |bytes, total| {
@@ -246,70 +247,96 @@ impl Runtime {
                         if last.is_none_or(|t| now.duration_since(t) >= DOWNLOAD_PROGRESS_EVERY) {
                             last = Some(now);
                             // Progress is only news: when the channel is full it is dropped.
-                            let event = Event::DownloadProgress {
-                                file: file.clone(),
-                                bytes,
-                                total,
-                            };
+                            let event = Event::Job(
+                                job,
+                                JobEvent::DownloadProgress {
+                                    file: file.clone(),
+                                    bytes,
+                                    total,
+                                },
+                            );
                             let _ = tx.try_send(Stamped::new(now, event));
                         }
                     };
                     match crate::output::download(&ctx.client, &file, &ctx.out_dir, progress).await
                     {
-                        Ok((path, bytes)) => Event::Saved {
-                            node,
-                            file,
-                            path,
-                            bytes,
-                        },
-                        Err(e) => Event::SaveFailed {
-                            node,
-                            file,
-                            reason: e.to_string(),
-                        },
+                        Ok((path, bytes)) => Event::Job(
+                            job,
+                            JobEvent::Saved {
+                                node,
+                                file,
+                                path,
+                                bytes,
+                            },
+                        ),
+                        Err(e) => Event::Job(
+                            job,
+                            JobEvent::SaveFailed {
+                                node,
+                                file,
+                                reason: e.to_string(),
+                            },
+                        ),
                     }
                 }
-                Effect::SaveImage { node, file, image } => {
+                Effect::SaveImage {
+                    job,
+                    node,
+                    file,
+                    image,
+                } => {
                     let (dir, name) = (ctx.out_dir.clone(), crate::output::local_name(&file));
                     let saved = tokio::task::spawn_blocking(move || {
                         crate::output::save_bytes(&image, &dir, &name)
                     })
                     .await;
                     match saved {
-                        Ok(Ok((path, bytes))) => Event::Saved {
-                            node,
-                            file,
-                            path,
-                            bytes,
-                        },
-                        Ok(Err(e)) => Event::SaveFailed {
-                            node,
-                            file,
-                            reason: e.to_string(),
-                        },
-                        Err(e) => Event::SaveFailed {
-                            node,
-                            file,
-                            reason: e.to_string(),
-                        },
+                        Ok(Ok((path, bytes))) => Event::Job(
+                            job,
+                            JobEvent::Saved {
+                                node,
+                                file,
+                                path,
+                                bytes,
+                            },
+                        ),
+                        Ok(Err(e)) => Event::Job(
+                            job,
+                            JobEvent::SaveFailed {
+                                node,
+                                file,
+                                reason: e.to_string(),
+                            },
+                        ),
+                        Err(e) => Event::Job(
+                            job,
+                            JobEvent::SaveFailed {
+                                node,
+                                file,
+                                reason: e.to_string(),
+                            },
+                        ),
                     }
                 }
-                Effect::FetchHistory(id) => match ctx.client.history(&id).await {
-                    Ok(entry) => Event::History(entry),
-                    Err(e) => Event::HistoryFailed {
-                        reason: e.to_string(),
-                    },
+                Effect::FetchHistory(job, id) => match ctx.client.history(&id).await {
+                    Ok(entry) => Event::Job(job, JobEvent::History(entry)),
+                    Err(e) => Event::Job(
+                        job,
+                        JobEvent::HistoryFailed {
+                            reason: e.to_string(),
+                        },
+                    ),
                 },
-                Effect::PollQueue => match ctx.client.queue().await {
-                    Ok(snapshot) => Event::Queue(snapshot),
+                Effect::PollQueue(server) => match ctx.client.queue().await {
+                    Ok(snapshot) => Event::Server(server, ServerEvent::Queue(snapshot)),
                     // A failed poll changes nothing; liveness decides about the server.
                     Err(_) => return,
                 },
-                Effect::Interrupt(id) => cancel_result(ctx.client.interrupt(&id).await),
-                Effect::DeleteFromQueue(id) => {
-                    cancel_result(ctx.client.delete_from_queue(&[id]).await)
+                Effect::Interrupt(job, id) => cancel_result(job, ctx.client.interrupt(&id).await),
+                Effect::DeleteFromQueue(job, id) => {
+                    cancel_result(job, ctx.client.delete_from_queue(&[id]).await)
                 }
-                Effect::SubscribeLogs => {
+                Effect::SubscribeLogs(server) => {
                     if ctx
                         .client
                         .subscribe_logs(&ctx.client_id, true)
@@ -320,12 +347,15 @@ impl Runtime {
                         return;
                     }
                     match ctx.client.logs_raw().await {
-                        Ok(logs) => Event::ServerLog(
-                            logs.entries
-                                .iter()
-                                .flat_map(|e| e.m.lines())
-                                .map(str::to_owned)
-                                .collect(),
+                        Ok(logs) => Event::Server(
+                            server,
+                            ServerEvent::Log(
+                                logs.entries
+                                    .iter()
+                                    .flat_map(|e| e.m.lines())
+                                    .map(str::to_owned)
+                                    .collect(),
+                            ),
                         ),
                         Err(_) => return,
                     }
@@ -357,16 +387,19 @@ impl Drop for Runtime {
     }
 }
 
-fn cancel_result(result: Result<(), HttpError>) -> Event {
+fn cancel_result(job: JobKey, result: Result<(), HttpError>) -> Event {
     match result {
-        Ok(()) => Event::CancelSent,
-        Err(e) => Event::CancelFailed {
-            reason: e.to_string(),
-        },
+        Ok(()) => Event::Job(job, JobEvent::CancelSent),
+        Err(e) => Event::Job(
+            job,
+            JobEvent::CancelFailed {
+                reason: e.to_string(),
+            },
+        ),
     }
 }
 
-async fn submit(ctx: &RunContext) -> Event {
+async fn submit(ctx: &RunContext, job: JobKey) -> Event {
     let request = SubmitRequest {
         prompt: &ctx.prompt,
         client_id: &ctx.client_id,
@@ -375,8 +408,8 @@ async fn submit(ctx: &RunContext) -> Event {
         workflow: ctx.workflow.as_ref(),
     };
     match ctx.client.submit(&request).await {
-        Ok(submitted) => Event::Submitted(submitted),
-        Err(HttpError::Rejected(rejection)) => Event::Rejected(rejection),
+        Ok(submitted) => Event::Job(job, JobEvent::Submitted(submitted)),
+        Err(HttpError::Rejected(rejection)) => Event::Job(job, JobEvent::Rejected(rejection)),
         Err(e) => {
             // A 200 whose body could not be read still queued the prompt.
             let maybe_sent = matches!(
@@ -386,10 +419,13 @@ async fn submit(ctx: &RunContext) -> Event {
                     ..
                 } | HttpError::Decode { .. }
             );
-            Event::SubmitFailed {
-                reason: e.to_string(),
-                maybe_sent,
-            }
+            Event::Job(
+                job,
+                JobEvent::SubmitFailed {
+                    reason: e.to_string(),
+                    maybe_sent,
+                },
+            )
         }
     }
 }
@@ -428,9 +464,12 @@ async fn socket_task(ctx: Arc<RunContext>, tx: EventSender) {
                 last_alive = Instant::now();
                 if !send(
                     &tx,
-                    Event::Connected {
-                        reconnect: connected_once,
-                    },
+                    Event::Server(
+                        ServerKey::FIRST,
+                        ServerEvent::Connected {
+                            reconnect: connected_once,
+                        },
+                    ),
                 )
                 .await
                 {
@@ -440,7 +479,11 @@ async fn socket_task(ctx: Arc<RunContext>, tx: EventSender) {
                 let reason = match follow(&ctx, &tx, &mut socket, &mut last_alive).await {
                     Follow::ReceiverGone => return,
                     Follow::Dead(reason) => {
-                        send(&tx, Event::ServerSilent { reason }).await;
+                        send(
+                            &tx,
+                            Event::Server(ServerKey::FIRST, ServerEvent::Silent { reason }),
+                        )
+                        .await;
                         return;
                     }
                     Follow::Dropped(reason) => reason,
@@ -449,7 +492,15 @@ async fn socket_task(ctx: Arc<RunContext>, tx: EventSender) {
                 // would deregister the new one on the server.
                 let _ = tokio::time::timeout(Duration::from_secs(2), socket.close()).await;
                 attempt += 1;
-                if !send(&tx, Event::Disconnected { reason, attempt }).await {
+                if !send(
+                    &tx,
+                    Event::Server(
+                        ServerKey::FIRST,
+                        ServerEvent::Disconnected { reason, attempt },
+                    ),
+                )
+                .await
+                {
                     return;
                 }
             }
@@ -459,10 +510,13 @@ async fn socket_task(ctx: Arc<RunContext>, tx: EventSender) {
                 if connected_once {
                     if !send(
                         &tx,
-                        Event::Disconnected {
-                            reason: error.to_string(),
-                            attempt,
-                        },
+                        Event::Server(
+                            ServerKey::FIRST,
+                            ServerEvent::Disconnected {
+                                reason: error.to_string(),
+                                attempt,
+                            },
+                        ),
                     )
                     .await
                     {
@@ -491,7 +545,11 @@ async fn socket_task(ctx: Arc<RunContext>, tx: EventSender) {
                     diagnosis,
                 )
                 .await;
-                send(&tx, Event::Unreachable { reason }).await;
+                send(
+                    &tx,
+                    Event::Server(ServerKey::FIRST, ServerEvent::Unreachable { reason }),
+                )
+                .await;
                 return;
             }
             tokio::time::sleep(pause).await;
@@ -500,9 +558,12 @@ async fn socket_task(ctx: Arc<RunContext>, tx: EventSender) {
         if last_alive.elapsed() >= ctx.liveness.dead_after {
             send(
                 &tx,
-                Event::ServerSilent {
-                    reason: format!("no answer for {} s", last_alive.elapsed().as_secs()),
-                },
+                Event::Server(
+                    ServerKey::FIRST,
+                    ServerEvent::Silent {
+                        reason: format!("no answer for {} s", last_alive.elapsed().as_secs()),
+                    },
+                ),
             )
             .await;
             return;
@@ -544,7 +605,7 @@ async fn follow(
                     Some(Ok(item)) => item,
                 };
                 *last_alive = Instant::now();
-                if !send(tx, Event::Ws(item)).await {
+                if !send(tx, Event::Server(ServerKey::FIRST, ServerEvent::Ws(item))).await {
                     return Follow::ReceiverGone;
                 }
             }

@@ -185,7 +185,7 @@ pub async fn drive<D: Driver, S: Screen>(
     let (decoded_tx, mut decoded_rx) = mpsc::unbounded_channel::<Decoded>();
     let mut last_draw: Option<Instant> = None;
     let mut title = String::new();
-    let mut was_finished = app.job.is_finished();
+    let mut was_finished = app.job().is_finished();
     let mut exit = None;
     // The keys scroll by what the panes show: the app learns the size before any key.
     let area = screen.size()?;
@@ -261,11 +261,11 @@ pub async fn drive<D: Driver, S: Screen>(
         if let Some(code) = exit {
             return Ok(code);
         }
-        if app.job.is_finished() && !was_finished {
+        if app.job().is_finished() && !was_finished {
             was_finished = true;
             // A run the user cancelled needs no bell: they are at the keyboard.
             if options.notify
-                && !app.user_cancelled()
+                && !app.focused().user_cancelled()
                 && let Some(text) = ui::title::notification(app)
             {
                 screen.notify(&text)?;
@@ -331,7 +331,7 @@ fn picture_box(
 ) -> (Option<Rect>, Picture) {
     match PreviewState::wanted(app) {
         Some(Source::Preview(_)) => {
-            let picture = if app.job.preview_is_final() {
+            let picture = if app.job().preview_is_final() {
                 Picture::Final
             } else {
                 Picture::Step

@@ -4,6 +4,7 @@
 mod common;
 
 use comfy_tui::app::{self, Event};
+use comfy_tui::app::{JobEvent, JobKey};
 use comfy_tui::comfy::FileRef;
 use comfy_tui::headless::Format;
 use comfy_tui::launch::{self, Face};
@@ -41,18 +42,21 @@ async fn slow_downloads_send_bounded_progress_with_bytes_and_size() {
         loop {
             for stamped in runtime.next_batch().await {
                 match &stamped.event {
-                    Event::DownloadProgress { file, bytes, total } => seen
+                    Event::Job(
+                        JobKey::FIRST,
+                        JobEvent::DownloadProgress { file, bytes, total },
+                    ) => seen
                         .entry(file.clone())
                         .or_default()
                         .progress
                         .push((stamped.at, *bytes, *total)),
-                    Event::Saved { file, bytes, .. } => {
+                    Event::Job(JobKey::FIRST, JobEvent::Saved { file, bytes, .. }) => {
                         seen.entry(file.clone()).or_default().saved = Some((stamped.at, *bytes));
                     }
                     _ => {}
                 }
                 let effects = app::update(&mut app, stamped);
-                transfers_shown = transfers_shown.max(app.transfers.len());
+                transfers_shown = transfers_shown.max(app.focused().saves.transfers.len());
                 if let Some(code) = runtime.perform(effects) {
                     return code;
                 }
@@ -62,9 +66,14 @@ async fn slow_downloads_send_bounded_progress_with_bytes_and_size() {
     .await;
     runtime.shutdown();
     assert_eq!(code, 0);
-    assert_eq!(app.saved.len(), 4, "{:?}", app.saved);
+    assert_eq!(
+        app.focused().saves.saved.len(),
+        4,
+        "{:?}",
+        app.focused().saves.saved
+    );
     assert!(
-        app.transfers.is_empty(),
+        app.focused().saves.transfers.is_empty(),
         "saved files leave the progress list"
     );
     assert!(

@@ -31,7 +31,7 @@ fn learned() -> Expected {
 #[test]
 fn a_known_shape_shows_the_time_left_on_the_graph_gauge() {
     let mut scene = Scene::new();
-    scene.app.job.expected = Some(learned());
+    scene.app.session.jobs[0].job.expected = Some(learned());
     scene.running();
     // The sampler is at 12/20 of its 10 s: 4 s left, then 2 s and 1 s.
     for (w, h) in [(80, 24), (120, 40), (60, 20)] {
@@ -48,7 +48,7 @@ fn a_known_shape_shows_the_time_left_on_the_graph_gauge() {
 #[test]
 fn the_eta_is_there_from_the_first_second() {
     let mut scene = Scene::new();
-    scene.app.job.expected = Some(learned());
+    scene.app.session.jobs[0].job.expected = Some(learned());
     scene.submitted().secs(0.5);
     scene.msg(r#"{"type":"execution_start","data":{"prompt_id":"PID","timestamp":1}}"#);
     // Nothing has run yet: every node is still to come.
@@ -62,7 +62,7 @@ fn an_unknown_shape_shows_no_graph_eta() {
     scene.running();
     let row = graph_row(&scene, 80, 24);
     assert!(!row.contains("ETA"), "{row}");
-    assert!(scene.app.job.expected_total().is_none());
+    assert!(scene.app.job().expected_total().is_none());
 }
 
 #[test]
@@ -70,12 +70,12 @@ fn the_event_log_and_plain_lines_say_what_earlier_runs_took() {
     let mut scene = Scene::new();
     let report = comfy_tui::app::Report::Started;
     assert_eq!(
-        comfy_tui::ui::log::describe(&report, &scene.app.job),
+        comfy_tui::ui::log::describe(&report, scene.app.job()),
         "execution started"
     );
-    scene.app.job.expected = Some(learned());
+    scene.app.session.jobs[0].job.expected = Some(learned());
     assert_eq!(
-        comfy_tui::ui::log::describe(&report, &scene.app.job),
+        comfy_tui::ui::log::describe(&report, scene.app.job()),
         "execution started (about 18.0s by earlier runs)"
     );
 }

@@ -5,6 +5,7 @@ mod ui_common;
 
 use bytes::Bytes;
 use comfy_tui::app::{Effect, Event, Signal, Stamped};
+use comfy_tui::app::{JobEvent, JobKey, ServerEvent, ServerKey};
 use comfy_tui::comfy::preview::{BinaryFrame, ImageFormat, Preview};
 use comfy_tui::comfy::ws::WsItem;
 use comfy_tui::terminal::{ByteCount, Counting};
@@ -244,7 +245,7 @@ async fn the_end_of_the_run_notifies_once_and_the_view_stays_until_q() {
         let _ = tx
             .send(Stamped::new(
                 Instant::now(),
-                Event::History(Some(Default::default())),
+                Event::Job(JobKey::FIRST, JobEvent::History(Some(Default::default()))),
             ))
             .await;
         tokio::time::sleep(Duration::from_millis(80)).await;
@@ -394,7 +395,10 @@ async fn preview_stream(budget: u64) -> (ByteScreen, Option<Source>, u64) {
         };
         events.push(Stamped::new(
             scene.t0 + scene.at,
-            Event::Ws(WsItem::Binary(BinaryFrame::Preview(preview))),
+            Event::Server(
+                ServerKey::FIRST,
+                ServerEvent::Ws(WsItem::Binary(BinaryFrame::Preview(preview))),
+            ),
         ));
     }
     let next_node = scene.stamped(
@@ -432,7 +436,7 @@ async fn preview_stream(budget: u64) -> (ByteScreen, Option<Source>, u64) {
         .expect("the loop ends")
         .expect("run");
     let shown = preview.shown_target().map(|t| t.source.clone());
-    (screen, shown, scene.app.job.previews)
+    (screen, shown, scene.app.job().previews)
 }
 
 /// A draw that repainted a picture, not just text.

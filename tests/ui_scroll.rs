@@ -4,6 +4,7 @@
 mod ui_common;
 
 use comfy_tui::app::{Event, Key, Pane};
+use comfy_tui::app::{JobEvent, JobKey};
 use comfy_tui::ui::scroll::{self, View};
 use std::collections::BTreeSet;
 use ui_common::{Scene, render, screen_text};
@@ -281,20 +282,23 @@ fn demo_at_100x28_with_the_log_open_reaches_every_node() {
         .secs(0.1)
         .history("success", "execution_success");
     for (node, name) in [("9", "preview_00001_.png"), ("14", "demo_00001_.png")] {
-        scene.secs(0.1).send(Event::Saved {
-            node: node.into(),
-            file: comfy_tui::comfy::FileRef {
-                media: "images".into(),
-                filename: name.into(),
-                subfolder: String::new(),
-                folder_type: "output".into(),
+        scene.secs(0.1).send(Event::Job(
+            JobKey::FIRST,
+            JobEvent::Saved {
+                node: node.into(),
+                file: comfy_tui::comfy::FileRef {
+                    media: "images".into(),
+                    filename: name.into(),
+                    subfolder: String::new(),
+                    folder_type: "output".into(),
+                },
+                path: format!("out/{name}").into(),
+                bytes: 1000,
             },
-            path: format!("out/{name}").into(),
-            bytes: 1000,
-        });
+        ));
     }
     scene.key('l');
-    let total = scene.app.job.nodes.len();
+    let total = scene.app.job().nodes.len();
     let view = nodes_view(&scene);
     assert!(
         view.visible < total,
@@ -316,7 +320,7 @@ fn demo_at_100x28_with_the_log_open_reaches_every_node() {
         on_screen.push_str(&screen_text(&render(&scene.app, 100, 28)));
         press(&mut scene, Key::Char('j'));
     }
-    for node in &scene.app.job.nodes {
+    for node in &scene.app.job().nodes {
         let name = node.name().to_owned();
         assert!(on_screen.contains(&name), "{name} never shown");
     }

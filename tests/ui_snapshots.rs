@@ -2,6 +2,7 @@
 
 mod ui_common;
 
+use comfy_tui::app::{JobEvent, JobKey, ServerEvent, ServerKey};
 use ui_common::{Scene, render};
 
 const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (60, 20)];
@@ -93,10 +94,13 @@ fn reconnecting() {
     use comfy_tui::app::Event;
     let mut scene = Scene::new();
     scene.running().secs(0.5);
-    scene.send(Event::Disconnected {
-        reason: "connection reset by peer".into(),
-        attempt: 3,
-    });
+    scene.send(Event::Server(
+        ServerKey::FIRST,
+        ServerEvent::Disconnected {
+            reason: "connection reset by peer".into(),
+            attempt: 3,
+        },
+    ));
     insta::assert_snapshot!("reconnecting_80x24", render(&scene.app, 80, 24).backend());
 }
 
@@ -105,24 +109,30 @@ fn rejected() {
     use comfy_tui::app::Event;
     use comfy_tui::comfy::http::{NodeError, NodeErrorItem, Rejection};
     let mut scene = Scene::new();
-    scene.send(Event::Connected { reconnect: false });
+    scene.send(Event::Server(
+        ServerKey::FIRST,
+        ServerEvent::Connected { reconnect: false },
+    ));
     scene.secs(0.1);
-    scene.send(Event::Rejected(Rejection {
-        kind: "prompt_outputs_failed_validation".into(),
-        message: "Prompt outputs failed validation".into(),
-        details: String::new(),
-        node_errors: vec![NodeError {
-            node_id: "4".into(),
-            class_type: "CheckpointLoaderSimple".into(),
-            errors: vec![NodeErrorItem {
-                kind: "value_not_in_list".into(),
-                message: "Value not in list".into(),
-                details: "ckpt_name: 'sd15.safetensors' not in []".into(),
-                input_name: Some("ckpt_name".into()),
+    scene.send(Event::Job(
+        JobKey::FIRST,
+        JobEvent::Rejected(Rejection {
+            kind: "prompt_outputs_failed_validation".into(),
+            message: "Prompt outputs failed validation".into(),
+            details: String::new(),
+            node_errors: vec![NodeError {
+                node_id: "4".into(),
+                class_type: "CheckpointLoaderSimple".into(),
+                errors: vec![NodeErrorItem {
+                    kind: "value_not_in_list".into(),
+                    message: "Value not in list".into(),
+                    details: "ckpt_name: 'sd15.safetensors' not in []".into(),
+                    input_name: Some("ckpt_name".into()),
+                }],
             }],
-        }],
-        http_status: 400,
-    }));
+            http_status: 400,
+        }),
+    ));
     insta::assert_snapshot!("rejected_80x24", render(&scene.app, 80, 24).backend());
 }
 
@@ -139,10 +149,13 @@ fn server_log_open() {
     let mut scene = Scene::new();
     scene.running();
     scene.key('L');
-    scene.send(Event::ServerLog(vec![
-        "got prompt".into(),
-        "model weight dtype torch.float16, manual cast: None".into(),
-        " 45%|████▌     | 9/20 [00:01<00:01,  7.10it/s]\u{1b}[2J".into(),
-    ]));
+    scene.send(Event::Server(
+        ServerKey::FIRST,
+        ServerEvent::Log(vec![
+            "got prompt".into(),
+            "model weight dtype torch.float16, manual cast: None".into(),
+            " 45%|████▌     | 9/20 [00:01<00:01,  7.10it/s]\u{1b}[2J".into(),
+        ]),
+    ));
     snapshot_all("server_log", &scene);
 }

@@ -5,6 +5,7 @@ mod ui_common;
 
 use comfy_tui::app::keymap::KEYMAP;
 use comfy_tui::app::{Event, Key};
+use comfy_tui::app::{JobEvent, JobKey};
 use comfy_tui::ui;
 use ui_common::{Scene, render, screen_text};
 
@@ -172,7 +173,7 @@ fn cancel_then_quit_leaves_once_the_interrupt_is_confirmed_but_c_y_stays() {
     quitting.key('c');
     quitting.msg(r#"{"type":"execution_interrupted","data":{"prompt_id":"PID","node_id":"3","node_type":"KSampler","executed":[],"timestamp":3}}"#);
     quitting.end();
-    let effects = quitting.send(Event::History(None));
+    let effects = quitting.send(Event::Job(JobKey::FIRST, JobEvent::History(None)));
     assert_eq!(effects, vec![Effect::Exit(130)]);
 
     // `c` `y` only cancels: the view stays with the interrupted run until `q`.
@@ -214,17 +215,20 @@ fn q_after_the_run_waits_for_the_saves_and_a_second_q_leaves_now() {
     patient.executing("9").executed_image("9", "a.png").end();
     patient.key('q');
     patient.history("success", "execution_success");
-    let effects = patient.send(Event::Saved {
-        node: "9".into(),
-        file: comfy_tui::comfy::FileRef {
-            media: "images".into(),
-            filename: "a.png".into(),
-            subfolder: String::new(),
-            folder_type: "output".into(),
+    let effects = patient.send(Event::Job(
+        JobKey::FIRST,
+        JobEvent::Saved {
+            node: "9".into(),
+            file: comfy_tui::comfy::FileRef {
+                media: "images".into(),
+                filename: "a.png".into(),
+                subfolder: String::new(),
+                folder_type: "output".into(),
+            },
+            path: "out/a.png".into(),
+            bytes: 1,
         },
-        path: "out/a.png".into(),
-        bytes: 1,
-    });
+    ));
     assert_eq!(effects, vec![Effect::Exit(0)]);
 }
 
@@ -275,10 +279,15 @@ fn the_outputs_panel_shows_bytes_and_rate_while_a_file_is_saved() {
         subfolder: String::new(),
         folder_type: "output".into(),
     };
-    let progress = |bytes| Event::DownloadProgress {
-        file: file.clone(),
-        bytes,
-        total: Some(8 * 1024 * 1024),
+    let progress = |bytes| {
+        Event::Job(
+            JobKey::FIRST,
+            JobEvent::DownloadProgress {
+                file: file.clone(),
+                bytes,
+                total: Some(8 * 1024 * 1024),
+            },
+        )
     };
     scene.send(progress(1024 * 1024));
     scene.secs(1.0).send(progress(3 * 1024 * 1024));

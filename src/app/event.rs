@@ -3,6 +3,7 @@
 use crate::comfy::http::{HistoryEntry, QueueSnapshot, Rejection, Submitted};
 use crate::comfy::ws::WsItem;
 use crate::comfy::{FileRef, NodeId};
+use crate::session::{JobKey, ServerKey};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -36,6 +37,33 @@ pub enum Key {
 
 #[derive(Debug)]
 pub enum Event {
+    /// About one server: its socket, its queue, its log.
+    Server(ServerKey, ServerEvent),
+    /// About one job: its submission, its history, its outputs, its cancel.
+    Job(JobKey, JobEvent),
+    Key(Key),
+    /// The terminal's size in cells (at start and on every change): redraw.
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// The mouse wheel turned over the cell at `column`, `row` (`down`: towards the end).
+    Wheel {
+        column: u16,
+        row: u16,
+        down: bool,
+    },
+    /// Once a second while anything shows a clock; also drives polling and timeouts.
+    Tick,
+    /// SIGINT outside raw mode, SIGTERM or SIGHUP.
+    Signal(Signal),
+}
+
+// Socket items are the bulk of all events and the largest: boxing them would add an
+// allocation to every message for nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum ServerEvent {
     /// The socket opened (`reconnect` when it is not the first time).
     Connected {
         reconnect: bool,
@@ -50,10 +78,19 @@ pub enum Event {
         reason: String,
     },
     /// The liveness probe found the server dead (no answer while the socket was silent).
-    ServerSilent {
+    Silent {
         reason: String,
     },
     Ws(WsItem),
+    Queue(QueueSnapshot),
+    /// Lines of the server's log (the backlog, or a `logs` message).
+    Log(Vec<String>),
+}
+
+// A job has a handful of these in its life: their size costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum JobEvent {
     Submitted(Submitted),
     Rejected(Rejection),
     /// `POST /prompt` failed; `maybe_sent` when the prompt may be queued all the same.
@@ -61,7 +98,6 @@ pub enum Event {
         reason: String,
         maybe_sent: bool,
     },
-    Queue(QueueSnapshot),
     /// `/history/{id}` answered (`None`: not there, still pending or unknown).
     History(Option<HistoryEntry>),
     HistoryFailed {
@@ -78,24 +114,6 @@ pub enum Event {
         file: FileRef,
         reason: String,
     },
-    /// Lines of the server's log (the backlog, or a `logs` message).
-    ServerLog(Vec<String>),
-    CancelSent,
-    CancelFailed {
-        reason: String,
-    },
-    Key(Key),
-    /// The terminal's size in cells (at start and on every change): redraw.
-    Resize {
-        width: u16,
-        height: u16,
-    },
-    /// The mouse wheel turned over the cell at `column`, `row` (`down`: towards the end).
-    Wheel {
-        column: u16,
-        row: u16,
-        down: bool,
-    },
     /// An output being saved has `bytes` on disk (of `total` when the server said).
     /// Sent a few times a second at most.
     DownloadProgress {
@@ -103,11 +121,10 @@ pub enum Event {
         bytes: u64,
         total: Option<u64>,
     },
-
-    /// Once a second while anything shows a clock; also drives polling and timeouts.
-    Tick,
-    /// SIGINT outside raw mode, SIGTERM or SIGHUP.
-    Signal(Signal),
+    CancelSent,
+    CancelFailed {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,9 +3,10 @@
 //! node durations of a successful run. Pure: wall-clock times are counted from the one
 //! taken when the app was built.
 
-use super::{App, Effect, Event};
+use super::{Effect, JobEvent};
 use crate::comfy::ClientId;
 use crate::job::{NodeState, Outcome};
+use crate::session::Tracked;
 use crate::state::durations::Sample;
 use crate::state::jobs::{self, JobRecord};
 use crate::state::shape::ShapeKey;
@@ -20,7 +21,7 @@ pub struct Recording {
     /// Where the workflow came from.
     pub workflow: String,
     pub shape: ShapeKey,
-    /// The wall clock at [`App::started`]: record times are counted from it.
+    /// The wall clock at the app's start (`App::started`): record times are counted from it.
     pub wall_start: SystemTime,
     stage: Stage,
 }
@@ -53,13 +54,13 @@ impl Recording {
     }
 }
 
-/// Does this event tell that the server has (or may have) our prompt?
-pub(super) fn is_answer(event: &Event) -> bool {
+/// Does this event tell that the server has (or may have) the job's prompt?
+pub(super) fn is_answer(event: &JobEvent) -> bool {
     matches!(
         event,
-        Event::Submitted(_)
-            | Event::Rejected(_)
-            | Event::SubmitFailed {
+        JobEvent::Submitted(_)
+            | JobEvent::Rejected(_)
+            | JobEvent::SubmitFailed {
                 maybe_sent: true,
                 ..
             }
@@ -67,15 +68,22 @@ pub(super) fn is_answer(event: &Event) -> bool {
 }
 
 /// After each event: a record when the server first has the prompt, and the final one
-/// when the run has settled or the app leaves (a hang-up leaves it `detached`, so that
-/// it can be found again).
-pub(super) fn after_update(app: &mut App, answered: bool, effects: &mut Vec<Effect>) {
-    let Some(mut recording) = app.recording.take() else {
+/// when the job has settled or the app leaves (a hang-up leaves it `detached`, so that
+/// it can be found again). `started` is the app's start, the base of wall times.
+pub(super) fn after_update(
+    tracked: &mut Tracked,
+    answered: bool,
+    leaving: bool,
+    started: Instant,
+    now: Instant,
+    effects: &mut Vec<Effect>,
+) {
+    let Some(mut recording) = tracked.recording.take() else {
         return;
     };
-    let leaving = effects.iter().any(|e| matches!(e, Effect::Exit(_)));
-    let ended = app.is_settled() || leaving;
-    let sent = answered || recording.stage == Stage::Submitted || app.detached.is_some();
+    let ended = tracked.is_settled() || leaving;
+    let sent = answered || recording.stage == Stage::Submitted || tracked.detached().is_some();
+    let clock = Clock { started, now };
     match recording.stage {
         Stage::Ended => {}
         _ if !sent => {
@@ -85,47 +93,54 @@ pub(super) fn after_update(app: &mut App, answered: bool, effects: &mut Vec<Effe
             }
         }
         _ if ended => {
-            effects.push(Effect::RecordJob(record(app, &recording, true)));
-            if app.detached.is_none() && app.job.outcome() == Some(Outcome::Success) {
-                effects.push(Effect::RecordDurations(sample(app, &recording)));
+            effects.push(Effect::RecordJob(record(tracked, &recording, clock, true)));
+            if tracked.detached().is_none() && tracked.job.outcome() == Some(Outcome::Success) {
+                effects.push(Effect::RecordDurations(sample(tracked, &recording)));
             }
             recording.stage = Stage::Ended;
         }
         Stage::NotSent => {
-            effects.push(Effect::RecordJob(record(app, &recording, false)));
+            effects.push(Effect::RecordJob(record(tracked, &recording, clock, false)));
             recording.stage = Stage::Submitted;
         }
         Stage::Submitted => {}
     }
-    app.recording = Some(recording);
+    tracked.recording = Some(recording);
 }
 
-fn record(app: &App, recording: &Recording, ended: bool) -> JobRecord {
-    let submitted = app.job.submitted_at.unwrap_or(app.started);
+/// The app's start and the latest event's time.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    started: Instant,
+    now: Instant,
+}
+
+fn record(tracked: &Tracked, recording: &Recording, clock: Clock, ended: bool) -> JobRecord {
+    let submitted = tracked.job.submitted_at.unwrap_or(clock.started);
     JobRecord {
-        prompt_id: app.job.prompt_id.to_string(),
+        prompt_id: tracked.job.prompt_id.to_string(),
         server: recording.server.clone(),
         client_id: recording.client_id.to_string(),
         workflow: recording.workflow.clone(),
-        submitted: rfc3339(wall(recording, app.started, submitted)),
+        submitted: rfc3339(wall(recording, clock.started, submitted)),
         status: if ended {
-            app.status().to_owned()
+            tracked.status().to_owned()
         } else {
             jobs::SUBMITTED.to_owned()
         },
-        exit_code: ended.then(|| app.exit_code()),
-        outputs: app.saved.len(),
-        ended: ended.then(|| rfc3339(wall(recording, app.started, app.now))),
+        exit_code: ended.then(|| tracked.exit_code()),
+        outputs: tracked.saves.saved.len(),
+        ended: ended.then(|| rfc3339(wall(recording, clock.started, clock.now))),
     }
 }
 
 /// The seconds each node that ran took. Cached nodes are left out: what they cost when
 /// they do run is what the next run needs to know, and the cache is seen live.
-fn sample(app: &App, recording: &Recording) -> Sample {
+fn sample(tracked: &Tracked, recording: &Recording) -> Sample {
     Sample {
         server: recording.server.clone(),
         shape: recording.shape.clone(),
-        nodes: app
+        nodes: tracked
             .job
             .nodes
             .iter()
@@ -148,12 +163,14 @@ pub fn rfc3339(time: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::{AppConfig, Signal, Stamped, update};
+    use crate::app::{App, AppConfig, Event, Signal, Stamped, update};
+    use crate::app::{JobEvent, ServerEvent};
     use crate::comfy::http::Submitted;
     use crate::comfy::messages::ServerMessage;
     use crate::comfy::ws::WsItem;
     use crate::comfy::{PromptId, Workflow};
     use crate::job::Job;
+    use crate::session::{JobKey, ServerKey};
     use std::path::Path;
 
     const PROMPT: &str = "5f0c6a62-8f2b-4c39-9a3e-0d1f7c1e2a11";
@@ -179,7 +196,7 @@ mod tests {
         };
         let mut app = App::new(Job::new(&workflow, PromptId::from(PROMPT)), config, t0);
         let wall = humantime::parse_rfc3339("2026-01-02T03:04:05Z").expect("time");
-        app.recording = Some(Recording::new(
+        app.session.jobs[0].recording = Some(Recording::new(
             "http://h/".into(),
             ClientId::from("c"),
             "/w/w.json".into(),
@@ -196,7 +213,11 @@ mod tests {
     fn message(app: &mut App, at: Instant, text: &str) -> Vec<Effect> {
         let text = text.replace("PID", PROMPT);
         let message = ServerMessage::parse(&text).expect("message");
-        send(app, at, Event::Ws(WsItem::Message(message)))
+        send(
+            app,
+            at,
+            Event::Server(ServerKey::FIRST, ServerEvent::Ws(WsItem::Message(message))),
+        )
     }
 
     fn records(effects: &[Effect]) -> Vec<&JobRecord> {
@@ -210,15 +231,25 @@ mod tests {
     }
 
     fn submit(app: &mut App, at: Instant) -> Vec<Effect> {
-        send(app, at, Event::Connected { reconnect: false });
         send(
             app,
             at,
-            Event::Submitted(Submitted {
-                prompt_id: PromptId::from(PROMPT),
-                number: 1.0,
-                node_errors: vec![],
-            }),
+            Event::Server(
+                ServerKey::FIRST,
+                ServerEvent::Connected { reconnect: false },
+            ),
+        );
+        send(
+            app,
+            at,
+            Event::Job(
+                JobKey::FIRST,
+                JobEvent::Submitted(Submitted {
+                    prompt_id: PromptId::from(PROMPT),
+                    number: 1.0,
+                    node_errors: vec![],
+                }),
+            ),
         )
     }
 
@@ -309,7 +340,14 @@ mod tests {
     #[test]
     fn a_hang_up_before_the_answer_is_recorded_the_prompt_may_be_queued() {
         let (mut app, t0) = recorded_app();
-        send(&mut app, t0, Event::Connected { reconnect: false });
+        send(
+            &mut app,
+            t0,
+            Event::Server(
+                ServerKey::FIRST,
+                ServerEvent::Connected { reconnect: false },
+            ),
+        );
         let effects = send(&mut app, t0, Event::Signal(Signal::Hangup));
         let last = records(&effects);
         assert_eq!(last.len(), 1, "{effects:?}");
@@ -322,15 +360,25 @@ mod tests {
         let effects = send(
             &mut app,
             t0,
-            Event::Unreachable {
-                reason: "no".into(),
-            },
+            Event::Server(
+                ServerKey::FIRST,
+                ServerEvent::Unreachable {
+                    reason: "no".into(),
+                },
+            ),
         );
         assert!(records(&effects).is_empty(), "{effects:?}");
         assert!(effects.contains(&Effect::Exit(crate::exit::UNREACHABLE)));
 
         let (mut app, t0) = recorded_app();
-        send(&mut app, t0, Event::Connected { reconnect: false });
+        send(
+            &mut app,
+            t0,
+            Event::Server(
+                ServerKey::FIRST,
+                ServerEvent::Connected { reconnect: false },
+            ),
+        );
         let rejection = crate::comfy::http::Rejection {
             kind: "prompt_outputs_failed_validation".into(),
             message: "bad".into(),
@@ -338,7 +386,11 @@ mod tests {
             node_errors: vec![],
             http_status: 400,
         };
-        let effects = send(&mut app, t0, Event::Rejected(rejection));
+        let effects = send(
+            &mut app,
+            t0,
+            Event::Job(JobKey::FIRST, JobEvent::Rejected(rejection)),
+        );
         let last = records(&effects);
         assert_eq!(last.len(), 1, "{effects:?}");
         assert_eq!(last[0].status, "rejected");
@@ -348,7 +400,7 @@ mod tests {
     #[test]
     fn an_app_without_a_recording_asks_for_nothing() {
         let (mut app, t0) = recorded_app();
-        app.recording = None;
+        app.session.jobs[0].recording = None;
         let effects = submit(&mut app, t0);
         assert!(records(&effects).is_empty());
     }

@@ -14,20 +14,20 @@ use ratatui::widgets::{Block, Paragraph};
 
 /// Whether there is something for this panel.
 pub fn has_error(app: &App) -> bool {
-    app.job.error.is_some()
-        || app.rejection.is_some()
-        || (app.fatal.is_some()
-            && matches!(app.job.outcome(), Some(Outcome::Lost | Outcome::Timeout)))
+    app.job().error.is_some()
+        || app.focused().rejection.is_some()
+        || (app.focused().fatal.is_some()
+            && matches!(app.job().outcome(), Some(Outcome::Lost | Outcome::Timeout)))
 }
 
 /// The panel's heading and body lines (the body scrolls).
 fn content(app: &App) -> (String, Vec<Line<'static>>) {
     let mut lines = Vec::new();
-    if let Some(error) = &app.job.error {
+    if let Some(error) = &app.job().error {
         let node = error
             .node_id
             .as_ref()
-            .and_then(|id| app.job.node(id))
+            .and_then(|id| app.job().node(id))
             .map(|n| format!("{} (node {})", sanitize(n.name()), sanitize(n.id.as_str())))
             .or_else(|| {
                 error
@@ -39,7 +39,7 @@ fn content(app: &App) -> (String, Vec<Line<'static>>) {
             let same = error
                 .node_id
                 .as_ref()
-                .and_then(|id| app.job.node(id))
+                .and_then(|id| app.job().node(id))
                 .is_some_and(|n| n.name() == error.node_type);
             let class = if error.node_type.is_empty() || same {
                 String::new()
@@ -69,7 +69,7 @@ fn content(app: &App) -> (String, Vec<Line<'static>>) {
         }
         return (" Execution error ".into(), lines);
     }
-    if let Some(rejection) = &app.rejection {
+    if let Some(rejection) = &app.focused().rejection {
         lines.push(Line::styled(
             sanitize(&rejection.to_string()).into_owned(),
             theme::error_title(),
@@ -103,7 +103,7 @@ fn content(app: &App) -> (String, Vec<Line<'static>>) {
         }
         return (" Prompt rejected ".into(), lines);
     }
-    if let Some(fatal) = &app.fatal {
+    if let Some(fatal) = &app.focused().fatal {
         lines.push(Line::styled(sanitize(fatal).into_owned(), theme::error()));
     }
     (" Run lost ".into(), lines)

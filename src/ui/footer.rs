@@ -12,7 +12,7 @@ use ratatui::widgets::Paragraph;
 /// Whether a key does anything in the current state (a finished run cannot be cancelled).
 fn applies(action: Action, app: &App) -> bool {
     match action {
-        Action::Cancel => !app.job.is_finished() && !app.user_cancelled(),
+        Action::Cancel => !app.job().is_finished() && !app.focused().user_cancelled(),
         // Worth saying only once the user has scrolled away.
         Action::Follow => !app.ui.nodes.follow || (app.ui.show_log && !app.ui.log.follow),
         _ => true,
@@ -42,22 +42,22 @@ fn status(app: &App) -> Option<Span<'static>> {
             theme::warning(),
         ));
     }
-    if app.user_cancelled() && !app.job.is_finished() {
+    if app.focused().user_cancelled() && !app.job().is_finished() {
         return Some(Span::styled("cancelling…", theme::warning()));
     }
-    if app.job.is_finished() && !app.is_settled() {
+    if app.job().is_finished() && !app.is_settled() {
         return Some(Span::styled("saving outputs…", theme::dim()));
     }
-    if app.job.is_finished() {
+    if app.job().is_finished() {
         return Some(Span::styled("run ended", theme::dim()));
     }
-    if let Connection::Reconnecting { attempt } = app.connection {
+    if let Connection::Reconnecting { attempt } = app.server().connection {
         return Some(Span::styled(
             format!("reconnecting #{attempt}"),
             theme::error(),
         ));
     }
-    if app.job.phase == Phase::Running && app.ui.hide_preview {
+    if app.job().phase == Phase::Running && app.ui.hide_preview {
         return Some(Span::styled("preview hidden", theme::dim()));
     }
     None

@@ -68,7 +68,7 @@ fn gauge_row(
 
 /// Nodes done and cached out of the graph.
 pub fn render_graph(frame: &mut Frame<'_>, area: Rect, app: &App) {
-    let job = &app.job;
+    let job = app.job();
     let (done, total) = job.graph_counts();
     let cached = job.cached_count();
     let fraction = job.graph_fraction();
@@ -105,7 +105,7 @@ pub fn render_graph(frame: &mut Frame<'_>, area: Rect, app: &App) {
 
 /// The running node's steps, rate and ETA; before and after the run, what the run is doing.
 pub fn render_node(frame: &mut Frame<'_>, area: Rect, app: &App) {
-    let job = &app.job;
+    let job = app.job();
     match job.phase {
         Phase::Connecting | Phase::Submitting => {
             let text = Line::styled("waiting for the server…", theme::dim());
@@ -155,7 +155,7 @@ pub fn render_node(frame: &mut Frame<'_>, area: Rect, app: &App) {
 }
 
 fn render_running(frame: &mut Frame<'_>, area: Rect, app: &App) {
-    let job = &app.job;
+    let job = app.job();
     let running = job
         .nodes
         .iter()

@@ -12,22 +12,22 @@ use std::time::Duration;
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
     // Items in order of importance: the least important go first when the line is short.
-    let phase = Span::styled(phase_label(app), theme::phase(app.job.phase));
+    let phase = Span::styled(phase_label(app), theme::phase(app.job().phase));
     let connection = Span::styled(
-        connection_label(app.connection),
-        theme::connection(app.connection),
+        connection_label(app.server().connection),
+        theme::connection(app.server().connection),
     );
-    let server = Span::raw(sanitize(server_label(&app.config.server)).into_owned());
+    let server = Span::raw(sanitize(server_label(&app.server().label)).into_owned());
     let name = Span::styled("comfy-tui", theme::title());
     let queue = queue_label(app).map(Span::raw);
     let prompt = vec![
         Span::styled("prompt ", theme::label()),
-        Span::raw(sanitize(app.job.prompt_id.short()).into_owned()),
+        Span::raw(sanitize(app.job().prompt_id.short()).into_owned()),
         Span::raw("  "),
     ];
     let clock = Span::styled(format::clock(elapsed(app)), theme::title());
     // The seed in use, so that a good picture can be made again.
-    let seed = match app.config.seeds.as_slice() {
+    let seed = match app.focused().spec.seeds.as_slice() {
         [] => None,
         [one] => Some(format!("seed {}  ", one.value)),
         many => Some(format!("{} seeds  ", many.len())),
@@ -110,7 +110,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
 }
 
 fn server_width(app: &App) -> usize {
-    Span::raw(sanitize(server_label(&app.config.server))).width()
+    Span::raw(sanitize(server_label(&app.server().label))).width()
 }
 
 /// The server without its scheme: the host is what people recognise.
@@ -132,11 +132,11 @@ pub fn connection_label(connection: Connection) -> String {
 
 /// What the run is doing, in a word or two.
 pub fn phase_label(app: &App) -> String {
-    match app.job.phase {
+    match app.job().phase {
         Phase::Connecting => "connecting".into(),
         Phase::Submitting => "submitting".into(),
         Phase::Queued => "queued".into(),
-        Phase::Running if app.user_cancelled() => "cancelling".into(),
+        Phase::Running if app.focused().user_cancelled() => "cancelling".into(),
         Phase::Running => "running".into(),
         Phase::Finished(outcome) => outcome_label(outcome).into(),
     }
@@ -155,15 +155,17 @@ pub fn outcome_label(outcome: Outcome) -> &'static str {
 
 /// Queue position while waiting; the server's queue length otherwise.
 fn queue_label(app: &App) -> Option<String> {
-    match app.job.phase {
-        Phase::Queued => Some(match (app.job.queue_position, app.job.queue_remaining) {
-            (Some(0), _) => "next".into(),
-            (Some(ahead), _) => format!("{ahead} ahead"),
-            (None, Some(remaining)) => format!("queue {remaining}"),
-            (None, None) => "waiting".into(),
-        }),
+    match app.job().phase {
+        Phase::Queued => Some(
+            match (app.job().queue_position, app.job().queue_remaining) {
+                (Some(0), _) => "next".into(),
+                (Some(ahead), _) => format!("{ahead} ahead"),
+                (None, Some(remaining)) => format!("queue {remaining}"),
+                (None, None) => "waiting".into(),
+            },
+        ),
         Phase::Running => app
-            .job
+            .job()
             .queue_remaining
             .map(|remaining| format!("queue {remaining}")),
         _ => None,
@@ -172,6 +174,6 @@ fn queue_label(app: &App) -> Option<String> {
 
 /// Time since start; frozen once the run ends (the view stays, the clock should not run on).
 pub fn elapsed(app: &App) -> Duration {
-    let end = app.job.finished_at.unwrap_or(app.now);
+    let end = app.job().finished_at.unwrap_or(app.now);
     end.saturating_duration_since(app.started)
 }

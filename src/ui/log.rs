@@ -199,7 +199,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
             Line::from(vec![
                 Span::styled(format!("{:>6} ", format::clock(at)), theme::dim()),
                 Span::styled(
-                    sanitize(&describe(&line.report, &app.job)).into_owned(),
+                    sanitize(&describe(&line.report, app.job())).into_owned(),
                     style(&line.report),
                 ),
             ])

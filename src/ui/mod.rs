@@ -93,7 +93,7 @@ pub fn layout(area: Rect, app: &App) -> Option<Areas> {
     let wide = body.width >= PREVIEW_MIN_BODY_WIDTH;
     let (nodes_area, side) = if shows_error && !wide {
         // Narrow: the error goes under a short node list; it matters more.
-        let list = (app.job.nodes.len() as u16 + 2).clamp(3, body.height / 3);
+        let list = (app.job().nodes.len() as u16 + 2).clamp(3, body.height / 3);
         let [top, bottom] =
             Layout::vertical([Constraint::Length(list), Constraint::Min(0)]).areas(body);
         (top, Some(bottom))

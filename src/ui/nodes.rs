@@ -18,7 +18,7 @@ const CLASS_COLUMN_MIN_WIDTH: u16 = 64;
 /// screen.
 pub fn view(app: &App, area: Rect) -> View {
     let visible = usize::from(Block::bordered().inner(area).height);
-    let total = app.job.nodes.len();
+    let total = app.job().nodes.len();
     let max_first = total.saturating_sub(visible);
     let first = if app.ui.nodes.follow {
         follow_row(app, visible).min(max_first)
@@ -36,12 +36,12 @@ pub fn view(app: &App, area: Rect) -> View {
 /// The first row that keeps the node in focus in view, with a third of the pane after it.
 fn follow_row(app: &App, visible: usize) -> usize {
     let focus = app
-        .job
+        .job()
         .nodes
         .iter()
         .rposition(|n| matches!(n.state, NodeState::Running | NodeState::Failed))
         .or_else(|| {
-            app.job
+            app.job()
                 .nodes
                 .iter()
                 .rposition(|n| matches!(n.state, NodeState::Done | NodeState::Interrupted))
@@ -53,7 +53,7 @@ fn follow_row(app: &App, visible: usize) -> usize {
 }
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
-    let job = &app.job;
+    let job = app.job();
     let (done, total) = job.graph_counts();
     let block = Block::bordered()
         .border_style(theme::border())
@@ -105,7 +105,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
 
 fn id_width(app: &App) -> u16 {
     let widest = app
-        .job
+        .job()
         .nodes
         .iter()
         .map(|n| sanitize(n.id.as_str()).chars().count())

@@ -15,20 +15,21 @@ const MAX_ROWS: usize = 4;
 
 /// Files announced by the server that are neither saved nor failed yet.
 fn pending(app: &App) -> impl Iterator<Item = &crate::comfy::FileRef> {
-    app.job.files().map(|(_, f)| f).filter(|f| {
-        !app.saved.iter().any(|s| s.file == **f) && !app.failed_saves.iter().any(|(g, _)| g == *f)
+    app.job().files().map(|(_, f)| f).filter(|f| {
+        !app.focused().saves.saved.iter().any(|s| s.file == **f)
+            && !app.focused().saves.failed.iter().any(|(g, _)| g == *f)
     })
 }
 
 fn row_count(app: &App) -> usize {
-    app.saved.len() + app.failed_saves.len() + pending(app).count()
+    app.focused().saves.saved.len() + app.focused().saves.failed.len() + pending(app).count()
 }
 
 /// The panel's height (border included); 0 while there is nothing to show.
 pub fn wanted_height(app: &App) -> u16 {
     let rows = row_count(app);
     // "No files" says something only about a run that succeeded.
-    if rows == 0 && app.job.outcome() != Some(crate::job::Outcome::Success) {
+    if rows == 0 && app.job().outcome() != Some(crate::job::Outcome::Success) {
         return 0;
     }
     (rows.clamp(1, MAX_ROWS) + 2) as u16
@@ -48,17 +49,21 @@ pub fn progress(transfer: &Transfer) -> String {
 }
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
-    let total: u64 = app.saved.iter().map(|s| s.bytes).sum();
+    let total: u64 = app.focused().saves.saved.iter().map(|s| s.bytes).sum();
     let mut title = vec![Span::styled(" Outputs ", theme::title())];
-    if !app.saved.is_empty() {
+    if !app.focused().saves.saved.is_empty() {
         title.push(Span::styled(
-            format!("{} saved, {} ", app.saved.len(), format::bytes(total)),
+            format!(
+                "{} saved, {} ",
+                app.focused().saves.saved.len(),
+                format::bytes(total)
+            ),
             theme::dim(),
         ));
     }
-    if !app.failed_saves.is_empty() {
+    if !app.focused().saves.failed.is_empty() {
         title.push(Span::styled(
-            format!("{} failed ", app.failed_saves.len()),
+            format!("{} failed ", app.focused().saves.failed.len()),
             theme::error(),
         ));
     }
@@ -69,27 +74,33 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let room = usize::from(inner.height);
 
     let mut lines: Vec<Line<'_>> = Vec::new();
-    for (file, reason) in &app.failed_saves {
+    for (file, reason) in &app.focused().saves.failed {
         lines.push(Line::from(vec![
             Span::styled("✗ ", theme::error()),
             Span::raw(sanitize(&file.filename).into_owned()),
             Span::styled(format!("  {}", sanitize(reason)), theme::error()),
         ]));
     }
-    for saved in app.saved.iter().rev() {
+    for saved in app.focused().saves.saved.iter().rev() {
         lines.push(Line::from(vec![
             Span::styled("✓ ", theme::good()),
             Span::raw(format!("{:>9}  ", format::bytes(saved.bytes))),
             Span::raw(sanitize(&saved.path.to_string_lossy()).into_owned()),
         ]));
     }
-    let waiting_word = if app.config.download {
+    let waiting_word = if app.focused().spec.download {
         "saving…"
     } else {
         "on the server"
     };
     for file in pending(app) {
-        let state = match app.transfers.iter().find(|t| t.file == *file) {
+        let state = match app
+            .focused()
+            .saves
+            .transfers
+            .iter()
+            .find(|t| t.file == *file)
+        {
             Some(transfer) => progress(transfer),
             None => waiting_word.to_owned(),
         };

@@ -27,12 +27,12 @@ fn question_for(app: &App) -> Option<(&'static str, String, &'static [AnswerBind
     match app.ui.popup? {
         Popup::Help | Popup::ServerLog => None,
         Popup::ConfirmCancel => {
-            let what = if matches!(app.job.phase, Phase::Submitting | Phase::Queued) {
+            let what = if matches!(app.job().phase, Phase::Submitting | Phase::Queued) {
                 "Remove prompt {id} from the server's queue?"
             } else {
                 "Stop prompt {id} on the server?"
             };
-            let text = what.replace("{id}", &sanitize(app.job.prompt_id.short()));
+            let text = what.replace("{id}", &sanitize(app.job().prompt_id.short()));
             Some((" Cancel the run? ", text, CONFIRM_CANCEL))
         }
         Popup::ConfirmQuit => Some((

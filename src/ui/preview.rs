@@ -121,9 +121,16 @@ impl PreviewState {
 
     /// The picture the pane should show now, if any.
     pub fn wanted(app: &App) -> Option<Source> {
-        if app.job.outcome() == Some(Outcome::Success) {
+        if app.job().outcome() == Some(Outcome::Success) {
             // The newest saved picture, preferring real outputs over preview temp files.
-            let pictures = || app.saved.iter().rev().filter(|s| is_decodable(&s.path));
+            let pictures = || {
+                app.focused()
+                    .saves
+                    .saved
+                    .iter()
+                    .rev()
+                    .filter(|s| is_decodable(&s.path))
+            };
             let best = pictures()
                 .find(|s| s.file.folder_type == "output")
                 .or_else(|| pictures().next());
@@ -131,10 +138,10 @@ impl PreviewState {
                 return Some(Source::Output(saved.path.clone()));
             }
         }
-        app.job
+        app.job()
             .latest_preview
             .as_ref()
-            .map(|_| Source::Preview(app.job.previews))
+            .map(|_| Source::Preview(app.job().previews))
     }
 
     /// A decode to start for the pane at `area` (its image cells), when what is shown or
@@ -143,7 +150,7 @@ impl PreviewState {
     pub fn next_job(&mut self, app: &App, area: Option<Rect>) -> Option<DecodeJob> {
         let target = self.pending(app, area)?;
         let input = match &target.source {
-            Source::Preview(_) => Input::Bytes(app.job.latest_preview.as_ref()?.image.clone()),
+            Source::Preview(_) => Input::Bytes(app.job().latest_preview.as_ref()?.image.clone()),
             Source::Output(path) => Input::File(path.clone()),
         };
         self.in_flight = Some(target.clone());
@@ -266,7 +273,7 @@ pub fn image_area(area: Rect) -> Rect {
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, state: &PreviewState) {
     let wanted = PreviewState::wanted(app);
-    let caption = match (&wanted, app.job.phase) {
+    let caption = match (&wanted, app.job().phase) {
         (Some(Source::Output(path)), _) => {
             let name = path
                 .file_name()

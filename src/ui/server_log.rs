@@ -19,14 +19,15 @@ pub fn area(area: Rect) -> Rect {
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let rect = self::area(area);
     let room = usize::from(rect.height.saturating_sub(2));
-    let lines: Vec<Line<'_>> = if app.server_log.is_empty() {
+    let lines: Vec<Line<'_>> = if app.server().log.is_empty() {
         vec![Line::styled(
             "waiting for the server's log…",
             theme::label(),
         )]
     } else {
-        let skip = app.server_log.len().saturating_sub(room);
-        app.server_log
+        let skip = app.server().log.len().saturating_sub(room);
+        app.server()
+            .log
             .iter()
             .skip(skip)
             .map(|line| Line::raw(sanitize(line).into_owned()))

@@ -12,11 +12,13 @@ const SLOWEST: usize = 5;
 const MEASURABLE: std::time::Duration = std::time::Duration::from_millis(50);
 
 pub fn summary(app: &App) -> String {
-    let job = &app.job;
+    let job = app.job();
     let mut out = String::new();
     let state = match job.outcome() {
-        _ if app.detached.is_some() => format!("detached while {}", header::phase_label(app)),
-        Some(crate::job::Outcome::Success) if !app.failed_saves.is_empty() => {
+        _ if app.focused().detached().is_some() => {
+            format!("detached while {}", header::phase_label(app))
+        }
+        Some(crate::job::Outcome::Success) if !app.focused().saves.failed.is_empty() => {
             "finished, but not every output was saved".to_owned()
         }
         Some(outcome) => header::outcome_label(outcome).to_owned(),
@@ -32,11 +34,11 @@ pub fn summary(app: &App) -> String {
     }
     let _ = writeln!(out, " (prompt {})", sanitize(job.prompt_id.as_str()));
 
-    if !app.config.seeds.is_empty() {
+    if !app.focused().spec.seeds.is_empty() {
         let _ = writeln!(
             out,
             "  {}",
-            sanitize(&super::log::seed_list(&app.config.seeds))
+            sanitize(&super::log::seed_list(&app.focused().spec.seeds))
         );
     }
     let (done, total) = job.graph_counts();
@@ -80,13 +82,13 @@ pub fn summary(app: &App) -> String {
             sanitize(&error.message)
         );
     }
-    if let Some(rejection) = &app.rejection {
+    if let Some(rejection) = &app.focused().rejection {
         let _ = writeln!(out, "  rejected: {}", sanitize(&rejection.to_string()));
     }
-    if let Some(fatal) = &app.fatal {
+    if let Some(fatal) = &app.focused().fatal {
         let _ = writeln!(out, "  {}", sanitize(fatal));
     }
-    for saved in &app.saved {
+    for saved in &app.focused().saves.saved {
         let _ = writeln!(
             out,
             "  saved {} ({})",
@@ -94,7 +96,7 @@ pub fn summary(app: &App) -> String {
             format::bytes(saved.bytes)
         );
     }
-    for (file, reason) in &app.failed_saves {
+    for (file, reason) in &app.focused().saves.failed {
         let _ = writeln!(
             out,
             "  not saved {}: {}",
@@ -102,7 +104,7 @@ pub fn summary(app: &App) -> String {
             sanitize(reason)
         );
     }
-    if !app.config.download {
+    if !app.focused().spec.download {
         for (_, file) in job.files() {
             let _ = writeln!(out, "  on the server: {}", sanitize(&file.filename));
         }

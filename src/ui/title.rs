@@ -7,7 +7,7 @@ use crate::job::{NodeState, Phase};
 use crate::text::sanitize;
 
 pub fn terminal_title(app: &App) -> String {
-    let job = &app.job;
+    let job = app.job();
     let state = match job.phase {
         Phase::Connecting | Phase::Submitting => "[connecting]".to_owned(),
         Phase::Queued => match job.queue_position {
@@ -33,10 +33,10 @@ pub fn terminal_title(app: &App) -> String {
 
 /// The body of the desktop notification sent when the run ends.
 pub fn notification(app: &App) -> Option<String> {
-    let outcome = app.job.outcome()?;
+    let outcome = app.job().outcome()?;
     let mut text = format!("comfy-tui: run {}", header::outcome_label(outcome));
-    if !app.saved.is_empty() {
-        text.push_str(&format!(", {} saved", app.saved.len()));
+    if !app.focused().saves.saved.is_empty() {
+        text.push_str(&format!(", {} saved", app.focused().saves.saved.len()));
     }
     Some(sanitize(&text).into_owned())
 }

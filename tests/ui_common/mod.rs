@@ -5,6 +5,7 @@
 
 use bytes::Bytes;
 use comfy_tui::app::{self, App, AppConfig, Event, Key, Stamped};
+use comfy_tui::app::{JobEvent, JobKey, ServerEvent, ServerKey};
 use comfy_tui::comfy::http::{HistoryEntry, QueueSnapshot, Submitted};
 use comfy_tui::comfy::preview::{BinaryFrame, ImageFormat, Preview};
 use comfy_tui::comfy::ws::WsItem;
@@ -90,7 +91,10 @@ impl Scene {
     pub fn msg(&mut self, json: &str) -> &mut Self {
         let text = json.replace("PID", PROMPT);
         let message = ServerMessage::parse(&text).expect("message");
-        self.send(Event::Ws(WsItem::Message(message)));
+        self.send(Event::Server(
+            ServerKey::FIRST,
+            ServerEvent::Ws(WsItem::Message(message)),
+        ));
         self
     }
 
@@ -98,7 +102,10 @@ impl Scene {
     pub fn stamped(&self, json: &str) -> Stamped {
         let text = json.replace("PID", PROMPT);
         let message = ServerMessage::parse(&text).expect("message");
-        Stamped::new(self.t0 + self.at, Event::Ws(WsItem::Message(message)))
+        Stamped::new(
+            self.t0 + self.at,
+            Event::Server(ServerKey::FIRST, ServerEvent::Ws(WsItem::Message(message))),
+        )
     }
 
     pub fn executing(&mut self, node: &str) -> &mut Self {
@@ -115,11 +122,14 @@ impl Scene {
 
     pub fn preview(&mut self) -> &mut Self {
         let image = Bytes::from(png(48, 48));
-        self.send(Event::Ws(WsItem::Binary(BinaryFrame::Preview(Preview {
-            format: ImageFormat::Png,
-            meta: None,
-            image,
-        }))));
+        self.send(Event::Server(
+            ServerKey::FIRST,
+            ServerEvent::Ws(WsItem::Binary(BinaryFrame::Preview(Preview {
+                format: ImageFormat::Png,
+                meta: None,
+                image,
+            }))),
+        ));
         self
     }
 
@@ -135,13 +145,19 @@ impl Scene {
 
     /// Connected, submitted and accepted.
     pub fn submitted(&mut self) -> &mut Self {
-        self.send(Event::Connected { reconnect: false });
+        self.send(Event::Server(
+            ServerKey::FIRST,
+            ServerEvent::Connected { reconnect: false },
+        ));
         self.secs(0.1);
-        self.send(Event::Submitted(Submitted {
-            prompt_id: PromptId::from(PROMPT),
-            number: 12.0,
-            node_errors: vec![],
-        }));
+        self.send(Event::Job(
+            JobKey::FIRST,
+            JobEvent::Submitted(Submitted {
+                prompt_id: PromptId::from(PROMPT),
+                number: 12.0,
+                node_errors: vec![],
+            }),
+        ));
         self.msg(r#"{"type":"status","data":{"status":{"exec_info":{"queue_remaining":3}}}}"#);
         self
     }
@@ -156,7 +172,10 @@ impl Scene {
                 PromptId::from(PROMPT),
             ],
         };
-        self.send(Event::Queue(snapshot));
+        self.send(Event::Server(
+            ServerKey::FIRST,
+            ServerEvent::Queue(snapshot),
+        ));
         self
     }
 
@@ -181,14 +200,17 @@ impl Scene {
 
     /// `/history` answered after the end (nothing more to save).
     pub fn history(&mut self, status: &str, last: &str) -> &mut Self {
-        self.send(Event::History(Some(HistoryEntry {
-            outputs: vec![],
-            status_str: status.into(),
-            completed: true,
-            last_message: Some(last.into()),
-            error: None,
-            cached: vec![],
-        })));
+        self.send(Event::Job(
+            JobKey::FIRST,
+            JobEvent::History(Some(HistoryEntry {
+                outputs: vec![],
+                status_str: status.into(),
+                completed: true,
+                last_message: Some(last.into()),
+                error: None,
+                cached: vec![],
+            })),
+        ));
         self
     }
 
@@ -226,17 +248,20 @@ impl Scene {
             ("ComfyUI_00002_.png", path, 398_004),
         ] {
             self.secs(0.2);
-            self.send(Event::Saved {
-                node: NodeId::from("9"),
-                file: FileRef {
-                    media: "images".into(),
-                    filename: name.into(),
-                    subfolder: String::new(),
-                    folder_type: "output".into(),
+            self.send(Event::Job(
+                JobKey::FIRST,
+                JobEvent::Saved {
+                    node: NodeId::from("9"),
+                    file: FileRef {
+                        media: "images".into(),
+                        filename: name.into(),
+                        subfolder: String::new(),
+                        folder_type: "output".into(),
+                    },
+                    path,
+                    bytes,
                 },
-                path,
-                bytes,
-            });
+            ));
         }
         self
     }

@@ -1,16 +1,20 @@
 //! Keys: what each key does in each state, and scrolling the pane the user points at.
 
 use super::super::keymap::{self, Action, Answer};
-use super::super::{App, Effect, Key, Pane, Popup, Scroll};
+use super::super::{App, Effect, Key, Leaving, Pane, Popup, Scroll};
+use super::Out;
+use super::job::Follow;
 use super::leaving::{leave, quit, quit_when_settled, request_cancel};
 use crate::job::Phase;
+use crate::session::server::LogStream;
 use crate::ui::scroll::{self, Motion};
 use std::time::Instant;
 
-pub(super) fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Effect>) {
+pub(super) fn on_key(app: &mut App, key: Key, at: Instant, out: &mut Out) {
+    let focus = app.session.focus;
     if keymap::action_for(key) == Some(Action::Suspend) {
         // Ctrl-Z works whatever shows: the question is still there after `fg`.
-        effects.push(Effect::Suspend);
+        out.effects.push(Effect::Suspend);
         return;
     }
     match app.ui.popup {
@@ -18,7 +22,7 @@ pub(super) fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Eff
             match keymap::answer_for(keymap::CONFIRM_CANCEL, key) {
                 Some(Answer::Yes) => {
                     app.ui.popup = None;
-                    request_cancel(app, at, effects);
+                    request_cancel(&mut Follow::new(app, focus, out), at);
                 }
                 Some(_) => app.ui.popup = None,
                 None => {}
@@ -27,19 +31,19 @@ pub(super) fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Eff
         }
         Some(Popup::ConfirmQuit) => {
             match keymap::answer_for(keymap::CONFIRM_QUIT, key) {
-                Some(Answer::LeaveRunning | Answer::CancelRun) if app.job.is_finished() => {
+                Some(Answer::LeaveRunning | Answer::CancelRun) if app.job().is_finished() => {
                     // The run ended while the question was open: both answers mean quit.
                     app.ui.popup = None;
-                    quit_when_settled(app, effects);
+                    quit_when_settled(app, out);
                 }
                 Some(Answer::LeaveRunning) => {
                     app.ui.popup = None;
-                    leave(app, at, effects, "left running at the user's request");
+                    leave(app, at, out, "left running at the user's request");
                 }
                 Some(Answer::CancelRun) => {
                     app.ui.popup = None;
-                    app.quit_when_settled = true;
-                    request_cancel(app, at, effects);
+                    app.leaving = Leaving::WhenSettled;
+                    request_cancel(&mut Follow::new(app, focus, out), at);
                 }
                 Some(_) => app.ui.popup = None,
                 None => {}
@@ -65,25 +69,28 @@ pub(super) fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Eff
     };
     match action {
         Action::Cancel => {
-            if app.job.is_finished() {
+            if app.job().is_finished() {
                 if key == Key::Ctrl('c') {
-                    quit(app, at, effects);
+                    quit(app, at, out);
                 }
-            } else if !app.user_cancelled() {
+            } else if !app.focused().user_cancelled() {
                 app.ui.popup = Some(Popup::ConfirmCancel);
             }
         }
         Action::Quit => {
-            if app.job.is_finished() && !app.in_flight.is_empty() && !app.quit_when_settled {
-                // Files are being written: leave when they are (a second `q`: now).
-                app.quit_when_settled = true;
-            } else if app.job.is_finished()
-                || app.user_cancelled() && app.job.phase == Phase::Connecting
+            if app.job().is_finished()
+                && !app.focused().saves.in_flight.is_empty()
+                && !app.quitting()
             {
-                quit(app, at, effects);
-            } else if app.user_cancelled() {
+                // Files are being written: leave when they are (a second `q`: now).
+                app.leaving = Leaving::WhenSettled;
+            } else if app.job().is_finished()
+                || app.focused().user_cancelled() && app.job().phase == Phase::Connecting
+            {
+                quit(app, at, out);
+            } else if app.focused().user_cancelled() {
                 // The cancel is on its way already: quit once it is confirmed.
-                quit_when_settled(app, effects);
+                quit_when_settled(app, out);
             } else {
                 app.ui.popup = Some(Popup::ConfirmQuit);
             }
@@ -93,8 +100,10 @@ pub(super) fn on_key(app: &mut App, key: Key, at: Instant, effects: &mut Vec<Eff
         Action::Help => app.ui.popup = Some(Popup::Help),
         Action::ServerLog => {
             app.ui.popup = Some(Popup::ServerLog);
-            if !std::mem::replace(&mut app.server_log_subscribed, true) {
-                effects.push(Effect::SubscribeLogs);
+            let key = app.focused().server;
+            let server = app.session.server_mut(key);
+            if std::mem::replace(&mut server.log_stream, LogStream::Subscribed) == LogStream::Off {
+                out.effects.push(Effect::SubscribeLogs(key));
             }
         }
         Action::ScrollUp => scroll_focused(app, Motion::Up(1)),

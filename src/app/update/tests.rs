@@ -1,12 +1,18 @@
 use super::*;
+use crate::app::Report;
 use crate::app::keymap::{self, Action};
 use crate::app::{AppConfig, Key};
+use crate::app::{JobEvent, JobKey, ServerEvent, ServerKey};
 use crate::app::{Pane, Scroll};
+use crate::comfy::http::HistoryEntry;
 use crate::comfy::http::Submitted;
 use crate::comfy::messages::ServerMessage;
+use crate::comfy::ws::WsItem;
 use crate::comfy::{ClientId, PromptId, Workflow};
 use crate::job::Job;
+use crate::job::Outcome;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 const PROMPT: &str = "5f0c6a62-8f2b-4c39-9a3e-0d1f7c1e2a11";
 
@@ -43,25 +49,38 @@ fn message(app: &mut App, at: Instant, text: &str) -> Vec<Effect> {
     send(
         app,
         at,
-        Event::Ws(WsItem::Message(
-            ServerMessage::parse(&text).expect("message"),
-        )),
+        Event::Server(
+            ServerKey::FIRST,
+            ServerEvent::Ws(WsItem::Message(
+                ServerMessage::parse(&text).expect("message"),
+            )),
+        ),
     )
 }
 
 fn submitted(app: &mut App, at: Instant) {
     assert_eq!(
-        send(app, at, Event::Connected { reconnect: false }),
-        vec![Effect::Submit]
+        send(
+            app,
+            at,
+            Event::Server(
+                ServerKey::FIRST,
+                ServerEvent::Connected { reconnect: false }
+            )
+        ),
+        vec![Effect::Submit(JobKey::FIRST)]
     );
     send(
         app,
         at,
-        Event::Submitted(Submitted {
-            prompt_id: PromptId::from(PROMPT),
-            number: 1.0,
-            node_errors: vec![],
-        }),
+        Event::Job(
+            JobKey::FIRST,
+            JobEvent::Submitted(Submitted {
+                prompt_id: PromptId::from(PROMPT),
+                number: 1.0,
+                node_errors: vec![],
+            }),
+        ),
     );
 }
 
@@ -86,7 +105,10 @@ fn c_then_y_interrupts_our_prompt() {
     assert!(send(&mut app, t0, Event::Key(Key::Char('c'))).is_empty());
     assert_eq!(app.ui.popup, Some(Popup::ConfirmCancel));
     let effects = send(&mut app, t0, Event::Key(Key::Char('y')));
-    assert_eq!(effects, vec![Effect::Interrupt(PromptId::from(PROMPT))]);
+    assert_eq!(
+        effects,
+        vec![Effect::Interrupt(JobKey::FIRST, PromptId::from(PROMPT))]
+    );
     assert_eq!(app.ui.popup, None);
 }
 
@@ -97,7 +119,7 @@ fn c_then_n_keeps_running() {
     send(&mut app, t0, Event::Key(Key::Char('c')));
     assert!(send(&mut app, t0, Event::Key(Key::Char('n'))).is_empty());
     assert_eq!(app.ui.popup, None);
-    assert!(!app.user_cancelled());
+    assert!(!app.focused().user_cancelled());
 }
 
 #[test]
@@ -109,8 +131,8 @@ fn cancel_while_queued_deletes_from_the_queue() {
     assert_eq!(
         effects,
         vec![
-            Effect::DeleteFromQueue(PromptId::from(PROMPT)),
-            Effect::PollQueue
+            Effect::DeleteFromQueue(JobKey::FIRST, PromptId::from(PROMPT)),
+            Effect::PollQueue(ServerKey::FIRST)
         ]
     );
 }
@@ -124,7 +146,12 @@ fn q_while_running_asks_and_can_leave_the_run_going() {
     let effects = send(&mut app, t0, Event::Key(Key::Char('l')));
     assert_eq!(effects, vec![Effect::Exit(crate::exit::DETACHED)]);
     assert_eq!(app.status(), "detached");
-    assert!(app.fatal.as_deref().is_some_and(|f| f.contains(PROMPT)));
+    assert!(
+        app.focused()
+            .fatal
+            .as_deref()
+            .is_some_and(|f| f.contains(PROMPT))
+    );
 }
 
 #[test]
@@ -133,7 +160,10 @@ fn q_then_cancel_sends_the_interrupt() {
     running(&mut app, t0);
     send(&mut app, t0, Event::Key(Key::Char('q')));
     let effects = send(&mut app, t0, Event::Key(Key::Char('c')));
-    assert_eq!(effects, vec![Effect::Interrupt(PromptId::from(PROMPT))]);
+    assert_eq!(
+        effects,
+        vec![Effect::Interrupt(JobKey::FIRST, PromptId::from(PROMPT))]
+    );
 }
 
 #[test]
@@ -163,13 +193,18 @@ fn executed_outputs_are_downloaded_and_the_history_is_read_at_the_end() {
         t0,
         r#"{"type":"executed","data":{"node":"2","display_node":"2","output":{"images":[{"filename":"a.png","subfolder":"","type":"output"}]},"prompt_id":"PID"}}"#,
     );
-    assert!(matches!(&effects[..], [Effect::Download { file, .. }] if file.filename == "a.png"));
+    assert!(
+        matches!(&effects[..], [Effect::Download { job: JobKey::FIRST, file, .. }] if file.filename == "a.png")
+    );
     let effects = message(
         &mut app,
         t0,
         r#"{"type":"executing","data":{"node":null,"prompt_id":"PID"}}"#,
     );
-    assert_eq!(effects, vec![Effect::FetchHistory(PromptId::from(PROMPT))]);
+    assert_eq!(
+        effects,
+        vec![Effect::FetchHistory(JobKey::FIRST, PromptId::from(PROMPT))]
+    );
     assert!(
         !app.is_settled(),
         "a download and the history are outstanding"
@@ -204,24 +239,31 @@ fn a_headless_run_exits_once_everything_is_saved() {
         error: None,
         cached: vec![],
     };
-    let effects = send(&mut app, t0, Event::History(Some(entry)));
+    let effects = send(
+        &mut app,
+        t0,
+        Event::Job(JobKey::FIRST, JobEvent::History(Some(entry))),
+    );
     assert!(
-        matches!(&effects[..], [Effect::Download { file, .. }] if file.filename == "cached.png")
+        matches!(&effects[..], [Effect::Download { job: JobKey::FIRST, file, .. }] if file.filename == "cached.png")
     );
     let effects = send(
         &mut app,
         t0,
-        Event::Saved {
-            node: "2".into(),
-            file: crate::comfy::FileRef {
-                media: "images".into(),
-                filename: "cached.png".into(),
-                subfolder: String::new(),
-                folder_type: "output".into(),
+        Event::Job(
+            JobKey::FIRST,
+            JobEvent::Saved {
+                node: "2".into(),
+                file: crate::comfy::FileRef {
+                    media: "images".into(),
+                    filename: "cached.png".into(),
+                    subfolder: String::new(),
+                    folder_type: "output".into(),
+                },
+                path: "out/cached.png".into(),
+                bytes: 10,
             },
-            path: "out/cached.png".into(),
-            bytes: 10,
-        },
+        ),
     );
     assert_eq!(effects, vec![Effect::Exit(0)]);
 }
@@ -231,7 +273,10 @@ fn headless_ctrl_c_cancels_then_a_second_one_leaves() {
     let (mut app, t0) = app(false);
     running(&mut app, t0);
     let effects = send(&mut app, t0, Event::Signal(Signal::Interrupt));
-    assert_eq!(effects, vec![Effect::Interrupt(PromptId::from(PROMPT))]);
+    assert_eq!(
+        effects,
+        vec![Effect::Interrupt(JobKey::FIRST, PromptId::from(PROMPT))]
+    );
     let effects = send(&mut app, t0, Event::Signal(Signal::Interrupt));
     // The cancel was never confirmed: the prompt may still run, and the run says so.
     assert_eq!(effects, vec![Effect::Exit(crate::exit::DETACHED)]);
@@ -243,7 +288,10 @@ fn headless_sigterm_cancels_like_ctrl_c() {
     let (mut app, t0) = app(false);
     running(&mut app, t0);
     let effects = send(&mut app, t0, Event::Signal(Signal::Terminate));
-    assert_eq!(effects, vec![Effect::Interrupt(PromptId::from(PROMPT))]);
+    assert_eq!(
+        effects,
+        vec![Effect::Interrupt(JobKey::FIRST, PromptId::from(PROMPT))]
+    );
     message(
         &mut app,
         t0,
@@ -254,7 +302,11 @@ fn headless_sigterm_cancels_like_ctrl_c() {
         t0,
         r#"{"type":"executing","data":{"node":null,"prompt_id":"PID"}}"#,
     );
-    let effects = send(&mut app, t0, Event::History(None));
+    let effects = send(
+        &mut app,
+        t0,
+        Event::Job(JobKey::FIRST, JobEvent::History(None)),
+    );
     assert_eq!(effects, vec![Effect::Exit(crate::exit::CANCELLED)]);
     assert_eq!(app.status(), "interrupted");
 }
@@ -289,7 +341,11 @@ fn cancel_then_quit_while_the_cancel_is_on_its_way_quits_when_it_lands() {
         t0,
         r#"{"type":"executing","data":{"node":null,"prompt_id":"PID"}}"#,
     );
-    let effects = send(&mut app, t0, Event::History(None));
+    let effects = send(
+        &mut app,
+        t0,
+        Event::Job(JobKey::FIRST, JobEvent::History(None)),
+    );
     assert_eq!(effects, vec![Effect::Exit(crate::exit::CANCELLED)]);
 }
 
@@ -309,7 +365,11 @@ fn a_quit_question_answered_after_the_run_ended_still_quits() {
         r#"{"type":"executing","data":{"node":null,"prompt_id":"PID"}}"#,
     );
     assert_eq!(app.ui.popup, Some(Popup::ConfirmQuit));
-    send(&mut app, t0, Event::History(None));
+    send(
+        &mut app,
+        t0,
+        Event::Job(JobKey::FIRST, JobEvent::History(None)),
+    );
     let effects = send(&mut app, t0, Event::Key(Key::Char('c')));
     assert_eq!(effects, vec![Effect::Exit(crate::exit::SUCCESS)]);
 }
@@ -338,7 +398,7 @@ fn leaving_during_a_download_reports_the_file_as_not_saved() {
     let effects = send(&mut app, t0, Event::Signal(Signal::Interrupt));
     assert_eq!(effects, vec![Effect::Exit(crate::exit::EXECUTION_ERROR)]);
     assert_eq!(app.status(), "incomplete");
-    assert_eq!(app.failed_saves.len(), 1);
+    assert_eq!(app.focused().saves.failed.len(), 1);
     let reports = app.take_reports();
     assert!(
         reports.iter().any(
@@ -347,24 +407,34 @@ fn leaving_during_a_download_reports_the_file_as_not_saved() {
         "{reports:?}"
     );
     // A late answer from the download changes nothing.
-    let file = app.failed_saves[0].0.clone();
+    let file = app.focused().saves.failed[0].0.clone();
     send(
         &mut app,
         t0,
-        Event::Saved {
-            node: crate::comfy::NodeId::from("2"),
-            file,
-            path: "x.png".into(),
-            bytes: 1,
-        },
+        Event::Job(
+            JobKey::FIRST,
+            JobEvent::Saved {
+                node: crate::comfy::NodeId::from("2"),
+                file,
+                path: "x.png".into(),
+                bytes: 1,
+            },
+        ),
     );
-    assert!(app.saved.is_empty());
+    assert!(app.focused().saves.saved.is_empty());
 }
 
 #[test]
 fn the_submission_answer_comes_before_what_the_socket_heard() {
     let (mut app, t0) = app(false);
-    send(&mut app, t0, Event::Connected { reconnect: false });
+    send(
+        &mut app,
+        t0,
+        Event::Server(
+            ServerKey::FIRST,
+            ServerEvent::Connected { reconnect: false },
+        ),
+    );
     // The socket hears of our prompt before the POST answers.
     message(
         &mut app,
@@ -380,11 +450,14 @@ fn the_submission_answer_comes_before_what_the_socket_heard() {
     send(
         &mut app,
         t0,
-        Event::Submitted(Submitted {
-            prompt_id: PromptId::from(PROMPT),
-            number: 1.0,
-            node_errors: vec![],
-        }),
+        Event::Job(
+            JobKey::FIRST,
+            JobEvent::Submitted(Submitted {
+                prompt_id: PromptId::from(PROMPT),
+                number: 1.0,
+                node_errors: vec![],
+            }),
+        ),
     );
     let reports = app.take_reports();
     assert!(
@@ -409,18 +482,32 @@ fn an_unconfirmed_cancel_gives_up_after_the_grace_period() {
 #[test]
 fn a_rejection_exits_3() {
     let (mut app, t0) = app(false);
-    send(&mut app, t0, Event::Connected { reconnect: false });
-    let effects = send(&mut app, t0, Event::Rejected(Default::default()));
+    send(
+        &mut app,
+        t0,
+        Event::Server(
+            ServerKey::FIRST,
+            ServerEvent::Connected { reconnect: false },
+        ),
+    );
+    let effects = send(
+        &mut app,
+        t0,
+        Event::Job(JobKey::FIRST, JobEvent::Rejected(Default::default())),
+    );
     assert_eq!(effects, vec![Effect::Exit(crate::exit::REJECTED)]);
 }
 
 #[test]
 fn timeout_cancels_then_ends_as_a_timeout_with_exit_4() {
     let (mut app, t0) = app(false);
-    app.config.timeout = Some(Duration::from_secs(10));
+    app.session.jobs[0].spec.timeout = Some(Duration::from_secs(10));
     running(&mut app, t0);
     let effects = send(&mut app, t0 + Duration::from_secs(11), Event::Tick);
-    assert_eq!(effects, vec![Effect::Interrupt(PromptId::from(PROMPT))]);
+    assert_eq!(
+        effects,
+        vec![Effect::Interrupt(JobKey::FIRST, PromptId::from(PROMPT))]
+    );
     assert!(!app.is_settled(), "waits for the confirmation");
     let t = t0 + Duration::from_secs(11);
     message(
@@ -433,9 +520,13 @@ fn timeout_cancels_then_ends_as_a_timeout_with_exit_4() {
         t,
         r#"{"type":"executing","data":{"node":null,"prompt_id":"PID"}}"#,
     );
-    let effects = send(&mut app, t, Event::History(None));
+    let effects = send(
+        &mut app,
+        t,
+        Event::Job(JobKey::FIRST, JobEvent::History(None)),
+    );
     assert_eq!(effects, vec![Effect::Exit(crate::exit::UNREACHABLE)]);
-    assert_eq!(app.job.outcome(), Some(Outcome::Timeout));
+    assert_eq!(app.job().outcome(), Some(Outcome::Timeout));
 }
 
 #[test]
@@ -453,9 +544,16 @@ fn a_success_without_executing_null_ends_as_success_even_if_history_is_late() {
         "too early"
     );
     let effects = send(&mut app, t + Duration::from_secs(4), Event::Tick);
-    assert_eq!(effects, vec![Effect::FetchHistory(PromptId::from(PROMPT))]);
-    send(&mut app, t + Duration::from_secs(4), Event::History(None));
-    assert_eq!(app.job.outcome(), Some(Outcome::Success));
+    assert_eq!(
+        effects,
+        vec![Effect::FetchHistory(JobKey::FIRST, PromptId::from(PROMPT))]
+    );
+    send(
+        &mut app,
+        t + Duration::from_secs(4),
+        Event::Job(JobKey::FIRST, JobEvent::History(None)),
+    );
+    assert_eq!(app.job().outcome(), Some(Outcome::Success));
 }
 
 #[test]
@@ -468,7 +566,12 @@ fn a_cancelled_queued_prompt_that_starts_anyway_is_interrupted() {
         pending: vec![PromptId::from(PROMPT)],
     };
     assert!(
-        send(&mut app, t0, Event::Queue(queue)).is_empty(),
+        send(
+            &mut app,
+            t0,
+            Event::Server(ServerKey::FIRST, ServerEvent::Queue(queue))
+        )
+        .is_empty(),
         "first pending is not running"
     );
     let effects = message(
@@ -476,7 +579,10 @@ fn a_cancelled_queued_prompt_that_starts_anyway_is_interrupted() {
         t0,
         r#"{"type":"execution_start","data":{"prompt_id":"PID"}}"#,
     );
-    assert_eq!(effects, vec![Effect::Interrupt(PromptId::from(PROMPT))]);
+    assert_eq!(
+        effects,
+        vec![Effect::Interrupt(JobKey::FIRST, PromptId::from(PROMPT))]
+    );
     assert!(
         message(
             &mut app,
@@ -493,15 +599,18 @@ fn a_quiet_running_prompt_is_looked_up_in_the_queue() {
     running(&mut app, t0);
     assert!(send(&mut app, t0 + Duration::from_secs(2), Event::Tick).is_empty());
     let effects = send(&mut app, t0 + Duration::from_secs(3), Event::Tick);
-    assert_eq!(effects, vec![Effect::PollQueue]);
+    assert_eq!(effects, vec![Effect::PollQueue(ServerKey::FIRST)]);
     // Gone from the queue while the socket has been quiet for seconds (it went deaf):
     // one answer is enough, and the history decides.
     let effects = send(
         &mut app,
         t0 + Duration::from_secs(3),
-        Event::Queue(Default::default()),
+        Event::Server(ServerKey::FIRST, ServerEvent::Queue(Default::default())),
     );
-    assert_eq!(effects, vec![Effect::FetchHistory(PromptId::from(PROMPT))]);
+    assert_eq!(
+        effects,
+        vec![Effect::FetchHistory(JobKey::FIRST, PromptId::from(PROMPT))]
+    );
     let reports = app.take_reports();
     assert!(
         reports.iter().any(
@@ -518,7 +627,7 @@ fn a_run_finished_from_history_marks_the_nodes_that_made_outputs_done() {
     send(
         &mut app,
         t0 + Duration::from_secs(3),
-        Event::Queue(Default::default()),
+        Event::Server(ServerKey::FIRST, ServerEvent::Queue(Default::default())),
     );
     let entry = HistoryEntry {
         outputs: vec![(
@@ -534,10 +643,10 @@ fn a_run_finished_from_history_marks_the_nodes_that_made_outputs_done() {
     send(
         &mut app,
         t0 + Duration::from_secs(3),
-        Event::History(Some(entry)),
+        Event::Job(JobKey::FIRST, JobEvent::History(Some(entry))),
     );
     assert_eq!(app.status(), "success");
-    for node in &app.job.nodes {
+    for node in &app.job().nodes {
         assert_eq!(node.state, crate::job::NodeState::Done, "{}", node.id);
     }
 }
@@ -553,7 +662,9 @@ fn no_interrupt_once_the_run_is_ending() {
     );
     let effects = send(&mut app, t0, Event::Signal(Signal::Interrupt));
     assert!(
-        !effects.iter().any(|e| matches!(e, Effect::Interrupt(_))),
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::Interrupt(JobKey::FIRST, _))),
         "{effects:?}"
     );
 }
@@ -561,23 +672,40 @@ fn no_interrupt_once_the_run_is_ending() {
 #[test]
 fn a_submission_without_an_answer_is_looked_for_in_the_queue() {
     let (mut app, t0) = app(false);
-    send(&mut app, t0, Event::Connected { reconnect: false });
+    send(
+        &mut app,
+        t0,
+        Event::Server(
+            ServerKey::FIRST,
+            ServerEvent::Connected { reconnect: false },
+        ),
+    );
     let effects = send(
         &mut app,
         t0,
-        Event::SubmitFailed {
-            reason: "timed out".into(),
-            maybe_sent: true,
-        },
+        Event::Job(
+            JobKey::FIRST,
+            JobEvent::SubmitFailed {
+                reason: "timed out".into(),
+                maybe_sent: true,
+            },
+        ),
     );
-    assert_eq!(effects, vec![Effect::PollQueue]);
+    assert_eq!(effects, vec![Effect::PollQueue(ServerKey::FIRST)]);
     let queue = crate::comfy::http::QueueSnapshot {
         running: vec![PromptId::from(PROMPT)],
         pending: vec![],
     };
-    assert!(send(&mut app, t0, Event::Queue(queue)).is_empty());
-    assert_eq!(app.job.queue_position, Some(0));
-    assert!(!app.job.is_finished());
+    assert!(
+        send(
+            &mut app,
+            t0,
+            Event::Server(ServerKey::FIRST, ServerEvent::Queue(queue))
+        )
+        .is_empty()
+    );
+    assert_eq!(app.job().queue_position, Some(0));
+    assert!(!app.job().is_finished());
 }
 
 #[test]
@@ -587,20 +715,38 @@ fn a_reconnect_resyncs_and_a_forgotten_prompt_is_lost() {
     send(
         &mut app,
         t0,
-        Event::Disconnected {
-            reason: "reset".into(),
-            attempt: 1,
-        },
+        Event::Server(
+            ServerKey::FIRST,
+            ServerEvent::Disconnected {
+                reason: "reset".into(),
+                attempt: 1,
+            },
+        ),
     );
     assert_eq!(
-        send(&mut app, t0, Event::Connected { reconnect: true }),
-        vec![Effect::PollQueue]
+        send(
+            &mut app,
+            t0,
+            Event::Server(ServerKey::FIRST, ServerEvent::Connected { reconnect: true })
+        ),
+        vec![Effect::PollQueue(ServerKey::FIRST)]
     );
-    let effects = send(&mut app, t0, Event::Queue(Default::default()));
-    assert_eq!(effects, vec![Effect::FetchHistory(PromptId::from(PROMPT))]);
-    let effects = send(&mut app, t0, Event::History(None));
+    let effects = send(
+        &mut app,
+        t0,
+        Event::Server(ServerKey::FIRST, ServerEvent::Queue(Default::default())),
+    );
+    assert_eq!(
+        effects,
+        vec![Effect::FetchHistory(JobKey::FIRST, PromptId::from(PROMPT))]
+    );
+    let effects = send(
+        &mut app,
+        t0,
+        Event::Job(JobKey::FIRST, JobEvent::History(None)),
+    );
     assert_eq!(effects, vec![Effect::Exit(crate::exit::UNREACHABLE)]);
-    assert_eq!(app.job.outcome(), Some(Outcome::Lost));
+    assert_eq!(app.job().outcome(), Some(Outcome::Lost));
 }
 
 /// An app running a graph of `n` independent nodes, the first of them running.
@@ -611,7 +757,7 @@ fn long_app(n: usize) -> (App, Instant) {
     let workflow = Workflow::parse(&format!("{{{}}}", nodes.join(",")), Path::new("w.json"))
         .expect("workflow");
     let (mut app, t0) = app(true);
-    app.job = Job::new(&workflow, PromptId::from(PROMPT));
+    app.session.jobs[0].job = Job::new(&workflow, PromptId::from(PROMPT));
     running(&mut app, t0);
     (app, t0)
 }
@@ -641,7 +787,8 @@ fn every_keymap_action_is_reachable() {
             Action::ToggleLog => app.ui.show_log,
             Action::Help => app.ui.popup == Some(Popup::Help),
             Action::ServerLog => {
-                app.ui.popup == Some(Popup::ServerLog) && effects == vec![Effect::SubscribeLogs]
+                app.ui.popup == Some(Popup::ServerLog)
+                    && effects == vec![Effect::SubscribeLogs(ServerKey::FIRST)]
             }
             Action::ScrollUp => at(49),
             Action::ScrollDown => at(51),
@@ -774,36 +921,44 @@ fn download_progress_is_kept_until_the_file_is_saved() {
         r#"{"type":"executed","data":{"node":"2","output":{"images":[{"filename":"a.png","subfolder":"","type":"output"}]},"prompt_id":"PID"}}"#,
     );
     let file = app
-        .job
+        .job()
         .files()
         .next()
         .map(|(_, f)| f.clone())
         .expect("file");
-    let progress = |bytes| Event::DownloadProgress {
-        file: file.clone(),
-        bytes,
-        total: Some(4_000_000),
+    let progress = |bytes| {
+        Event::Job(
+            JobKey::FIRST,
+            JobEvent::DownloadProgress {
+                file: file.clone(),
+                bytes,
+                total: Some(4_000_000),
+            },
+        )
     };
     send(&mut app, t0, progress(1_000_000));
-    assert_eq!(app.transfers[0].rate(), None);
+    assert_eq!(app.focused().saves.transfers[0].rate(), None);
     send(&mut app, t0 + Duration::from_secs(1), progress(3_000_000));
-    assert_eq!(app.transfers.len(), 1);
-    assert_eq!(app.transfers[0].bytes, 3_000_000);
-    assert_eq!(app.transfers[0].rate(), Some(2_000_000.0));
+    assert_eq!(app.focused().saves.transfers.len(), 1);
+    assert_eq!(app.focused().saves.transfers[0].bytes, 3_000_000);
+    assert_eq!(app.focused().saves.transfers[0].rate(), Some(2_000_000.0));
     send(
         &mut app,
         t0 + Duration::from_secs(2),
-        Event::Saved {
-            node: crate::comfy::NodeId::from("2"),
-            file: file.clone(),
-            path: "out/a.png".into(),
-            bytes: 4_000_000,
-        },
+        Event::Job(
+            JobKey::FIRST,
+            JobEvent::Saved {
+                node: crate::comfy::NodeId::from("2"),
+                file: file.clone(),
+                path: "out/a.png".into(),
+                bytes: 4_000_000,
+            },
+        ),
     );
-    assert!(app.transfers.is_empty());
+    assert!(app.focused().saves.transfers.is_empty());
     // A late progress event for a saved file is ignored.
     send(&mut app, t0 + Duration::from_secs(2), progress(4_000_000));
-    assert!(app.transfers.is_empty());
+    assert!(app.focused().saves.transfers.is_empty());
 }
 
 #[test]
@@ -811,46 +966,81 @@ fn one_queue_miss_is_not_enough_to_judge_the_run() {
     let (mut app, t0) = app(false);
     submitted(&mut app, t0);
     // The run may have just ended with its messages still on the way.
-    assert!(send(&mut app, t0, Event::Queue(Default::default())).is_empty());
-    let effects = send(&mut app, t0, Event::Queue(Default::default()));
-    assert_eq!(effects, vec![Effect::FetchHistory(PromptId::from(PROMPT))]);
+    assert!(
+        send(
+            &mut app,
+            t0,
+            Event::Server(ServerKey::FIRST, ServerEvent::Queue(Default::default()))
+        )
+        .is_empty()
+    );
+    let effects = send(
+        &mut app,
+        t0,
+        Event::Server(ServerKey::FIRST, ServerEvent::Queue(Default::default())),
+    );
+    assert_eq!(
+        effects,
+        vec![Effect::FetchHistory(JobKey::FIRST, PromptId::from(PROMPT))]
+    );
 }
 
 #[test]
 fn a_message_of_ours_between_misses_resets_the_count() {
     let (mut app, t0) = app(false);
     submitted(&mut app, t0);
-    send(&mut app, t0, Event::Queue(Default::default()));
+    send(
+        &mut app,
+        t0,
+        Event::Server(ServerKey::FIRST, ServerEvent::Queue(Default::default())),
+    );
     message(
         &mut app,
         t0,
         r#"{"type":"progress","data":{"value":1,"max":3,"prompt_id":"PID","node":"1"}}"#,
     );
-    assert!(send(&mut app, t0, Event::Queue(Default::default())).is_empty());
+    assert!(
+        send(
+            &mut app,
+            t0,
+            Event::Server(ServerKey::FIRST, ServerEvent::Queue(Default::default()))
+        )
+        .is_empty()
+    );
 }
 
 #[test]
 fn a_cancel_during_the_post_waits_for_the_answer_then_deletes() {
     let (mut app, t0) = app(false);
     assert_eq!(
-        send(&mut app, t0, Event::Connected { reconnect: false }),
-        vec![Effect::Submit]
+        send(
+            &mut app,
+            t0,
+            Event::Server(
+                ServerKey::FIRST,
+                ServerEvent::Connected { reconnect: false }
+            )
+        ),
+        vec![Effect::Submit(JobKey::FIRST)]
     );
     assert!(send(&mut app, t0, Event::Signal(Signal::Interrupt)).is_empty());
     let effects = send(
         &mut app,
         t0,
-        Event::Submitted(Submitted {
-            prompt_id: PromptId::from(PROMPT),
-            number: 1.0,
-            node_errors: vec![],
-        }),
+        Event::Job(
+            JobKey::FIRST,
+            JobEvent::Submitted(Submitted {
+                prompt_id: PromptId::from(PROMPT),
+                number: 1.0,
+                node_errors: vec![],
+            }),
+        ),
     );
     assert_eq!(
         effects,
         vec![
-            Effect::DeleteFromQueue(PromptId::from(PROMPT)),
-            Effect::PollQueue
+            Effect::DeleteFromQueue(JobKey::FIRST, PromptId::from(PROMPT)),
+            Effect::PollQueue(ServerKey::FIRST)
         ]
     );
 }
@@ -865,10 +1055,22 @@ fn a_prompt_that_started_before_the_delete_took_is_interrupted() {
         running: vec![PromptId::from(PROMPT)],
         pending: vec![],
     };
-    let effects = send(&mut app, t0, Event::Queue(running.clone()));
-    assert_eq!(effects, vec![Effect::Interrupt(PromptId::from(PROMPT))]);
+    let effects = send(
+        &mut app,
+        t0,
+        Event::Server(ServerKey::FIRST, ServerEvent::Queue(running.clone())),
+    );
+    assert_eq!(
+        effects,
+        vec![Effect::Interrupt(JobKey::FIRST, PromptId::from(PROMPT))]
+    );
     assert!(
-        send(&mut app, t0, Event::Queue(running)).is_empty(),
+        send(
+            &mut app,
+            t0,
+            Event::Server(ServerKey::FIRST, ServerEvent::Queue(running))
+        )
+        .is_empty(),
         "only once"
     );
 }
@@ -885,7 +1087,7 @@ fn a_queue_answer_that_overtakes_the_socket_is_no_sign_of_a_deaf_socket() {
     send(
         &mut app,
         t0 + Duration::from_millis(50),
-        Event::Queue(running.clone()),
+        Event::Server(ServerKey::FIRST, ServerEvent::Queue(running.clone())),
     );
     assert!(
         !app.take_reports()
@@ -894,7 +1096,11 @@ fn a_queue_answer_that_overtakes_the_socket_is_no_sign_of_a_deaf_socket() {
         "the socket simply has not spoken yet"
     );
     // Seconds later, still nothing from the socket: now it is worth a warning.
-    send(&mut app, t0 + Duration::from_secs(3), Event::Queue(running));
+    send(
+        &mut app,
+        t0 + Duration::from_secs(3),
+        Event::Server(ServerKey::FIRST, ServerEvent::Queue(running)),
+    );
     let reports = app.take_reports();
     assert!(
         reports.iter().any(
@@ -910,16 +1116,23 @@ fn the_server_log_subscribes_once_and_keeps_what_the_socket_brings() {
     running(&mut app, t0);
     assert_eq!(
         send(&mut app, t0, Event::Key(Key::Char('L'))),
-        vec![Effect::SubscribeLogs]
+        vec![Effect::SubscribeLogs(ServerKey::FIRST)]
     );
     assert_eq!(app.ui.popup, Some(Popup::ServerLog));
-    send(&mut app, t0, Event::ServerLog(vec!["got prompt".into()]));
+    send(
+        &mut app,
+        t0,
+        Event::Server(
+            ServerKey::FIRST,
+            ServerEvent::Log(vec!["got prompt".into()]),
+        ),
+    );
     message(
         &mut app,
         t0,
         r#"{"type":"logs","data":{"entries":[{"t":"2026-01-01T00:00:00","m":"100%|##| 20/20\nPrompt executed in 1.2 seconds\n"}]}}"#,
     );
-    let lines: Vec<&String> = app.server_log.iter().collect();
+    let lines: Vec<&String> = app.server().log.iter().collect();
     assert_eq!(
         lines,
         [
