@@ -282,7 +282,7 @@ pub fn assemble(prepared: Prepared, interactive: bool) -> (Runtime, App) {
     };
     let mut app = App::new(job, config, std::time::Instant::now());
     if context.state.is_some() {
-        app.session.jobs[0].recording = Some(crate::app::record::Recording::new(
+        app.session.jobs[0].recording = Some(crate::session::recording::Recording::new(
             server,
             context.client_id.clone(),
             origin,

@@ -19,6 +19,7 @@ pub mod logging;
 pub mod output;
 pub mod path_text;
 pub mod preflight;
+pub mod ring;
 pub mod runtime;
 pub mod session;
 pub mod signals;

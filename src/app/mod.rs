@@ -5,13 +5,11 @@ pub mod effect;
 pub mod event;
 pub mod keymap;
 pub mod record;
-pub mod report;
-pub mod ring;
 mod update;
 
+pub use crate::session::report::{LogLine, Report};
 pub use effect::Effect;
 pub use event::{Event, JobEvent, Key, ServerEvent, Signal, Stamped};
-pub use report::{LogLine, Report};
 pub use update::update;
 
 pub use crate::session::saves::{SavedOutput, Transfer};
@@ -20,8 +18,8 @@ pub use crate::session::{Connection, JobKey, ServerKey};
 
 use crate::comfy::ClientId;
 use crate::job::Job;
+use crate::ring::Ring;
 use crate::session::{JobSpec, Server, Session, Tracked};
-use ring::Ring;
 use std::time::{Duration, Instant};
 /// How many log lines the event log keeps.
 pub const LOG_CAPACITY: usize = 500;

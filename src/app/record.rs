@@ -4,55 +4,12 @@
 //! taken when the app was built.
 
 use super::{Effect, JobEvent};
-use crate::comfy::ClientId;
 use crate::job::{NodeState, Outcome};
 use crate::session::Tracked;
+use crate::session::recording::{Recording, Stage};
 use crate::state::durations::Sample;
 use crate::state::jobs::{self, JobRecord};
-use crate::state::shape::ShapeKey;
 use std::time::{Duration, Instant, SystemTime};
-
-/// Where and what the run is, for its record.
-#[derive(Debug, Clone)]
-pub struct Recording {
-    /// The server URL without credentials.
-    pub server: String,
-    pub client_id: ClientId,
-    /// Where the workflow came from.
-    pub workflow: String,
-    pub shape: ShapeKey,
-    /// The wall clock at the app's start (`App::started`): record times are counted from it.
-    pub wall_start: SystemTime,
-    stage: Stage,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stage {
-    /// The server has not got the prompt (as far as we know).
-    NotSent,
-    Submitted,
-    /// The final record went out (or there was nothing to record).
-    Ended,
-}
-
-impl Recording {
-    pub fn new(
-        server: String,
-        client_id: ClientId,
-        workflow: String,
-        shape: ShapeKey,
-        wall_start: SystemTime,
-    ) -> Self {
-        Self {
-            server,
-            client_id,
-            workflow,
-            shape,
-            wall_start,
-            stage: Stage::NotSent,
-        }
-    }
-}
 
 /// Does this event tell that the server has (or may have) the job's prompt?
 pub(super) fn is_answer(event: &JobEvent) -> bool {
@@ -165,12 +122,14 @@ mod tests {
     use super::*;
     use crate::app::{App, AppConfig, Event, Signal, Stamped, update};
     use crate::app::{JobEvent, ServerEvent};
+    use crate::comfy::ClientId;
     use crate::comfy::http::Submitted;
     use crate::comfy::messages::ServerMessage;
     use crate::comfy::ws::WsItem;
     use crate::comfy::{PromptId, Workflow};
     use crate::job::Job;
     use crate::session::{JobKey, ServerKey};
+    use crate::state::shape::ShapeKey;
     use std::path::Path;
 
     const PROMPT: &str = "5f0c6a62-8f2b-4c39-9a3e-0d1f7c1e2a11";

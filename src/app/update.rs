@@ -28,7 +28,7 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
     match event {
         Event::Server(key, event) => server::on_event(app, key, event, at, &mut out),
         Event::Job(key, event) => {
-            let mut follow = job::Follow::new(app, key, &mut out);
+            let mut follow = follow::Follow::new(app, key, &mut out);
             job::on_event(&mut follow, event, at);
         }
         Event::Key(key) => on_key(app, key, at, &mut out),
@@ -58,7 +58,7 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
                     interactive: app.interactive,
                     quitting: app.quitting(),
                 };
-                let mut follow = job::Follow::new(app, key, &mut out);
+                let mut follow = follow::Follow::new(app, key, &mut out);
                 if let Some(why) = tick::on_tick(&mut follow, context, at) {
                     leave_why.get_or_insert(why);
                 }
@@ -83,7 +83,7 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
                     app.leaving = Leaving::WhenSettled;
                 }
                 for key in app.session.job_keys() {
-                    request_cancel(&mut job::Follow::new(app, key, &mut out), at);
+                    request_cancel(&mut follow::Follow::new(app, key, &mut out), at);
                 }
             }
         }
@@ -145,6 +145,7 @@ fn dedupe_polls(effects: Vec<Effect>) -> Vec<Effect> {
         .collect()
 }
 
+mod follow;
 mod job;
 mod keys;
 mod leaving;

@@ -2,7 +2,7 @@
 //! the server after a gap, the history fetch, how the job was left, and the reports held
 //! until the server answered the submission.
 
-use crate::app::LogLine;
+use super::report::LogLine;
 use std::time::Instant;
 
 /// Why a cancel was asked.

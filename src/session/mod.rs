@@ -3,6 +3,8 @@
 //! batches add servers and jobs to the same model.
 
 pub mod follow;
+pub mod recording;
+pub mod report;
 pub mod saves;
 pub mod server;
 pub mod tracked;

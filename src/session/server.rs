@@ -1,8 +1,8 @@
 //! One server of the session: how it is shown, the client id its socket uses, the
 //! connection, and its own log stream.
 
-use crate::app::ring::Ring;
 use crate::comfy::ClientId;
+use crate::ring::Ring;
 
 /// How many lines of the server's log are kept.
 pub const SERVER_LOG_CAPACITY: usize = 300;

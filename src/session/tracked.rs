@@ -4,10 +4,9 @@
 
 use super::ServerKey;
 use super::follow::{Cancel, Ending, Hearing, HistoryFetch, Hold, QueueWatch};
+use super::recording::Recording;
+use super::report::{LogLine, Report};
 use super::saves::Saves;
-use crate::app::LogLine;
-use crate::app::record::Recording;
-use crate::app::report::Report;
 use crate::comfy::http::Rejection;
 use crate::job::{Job, Outcome};
 use std::time::{Duration, Instant};

@@ -1,16 +1,15 @@
 //! One job's reactions: the submission's answer, the socket's messages about it, its
 //! place in the queue, its history, and its outputs on their way to disk.
 
-use super::super::{App, Effect, JobEvent, Report, SavedOutput};
-use super::Out;
+use super::super::{Effect, JobEvent, Report, SavedOutput};
+use super::follow::{Follow, finish, on_finished};
 use super::leaving::interrupt_if_cancelled;
 use crate::comfy::http::{HistoryEntry, QueueSnapshot};
 use crate::comfy::preview::BinaryFrame;
 use crate::comfy::ws::WsItem;
-use crate::comfy::{FileRef, NodeId, PromptId};
+use crate::comfy::{FileRef, NodeId};
 use crate::job::{Notice, Outcome, Phase};
 use crate::session::follow::{CancelStep, Hearing, HistoryFetch, Sync};
-use crate::session::{JobKey, Tracked};
 use std::time::{Duration, Instant};
 
 /// A queue answer can overtake the socket's last messages of a run that just ended; after
@@ -19,57 +18,6 @@ const QUIET_TRUST: Duration = Duration::from_secs(2);
 
 /// What a socket that hears nothing of a prompt the server runs most likely means.
 const DEAF_SOCKET: &str = "the server runs our prompt but this socket hears nothing of it (is another client using the same --client-id?); following it through /queue and /history";
-
-/// One job and where its effects and reports go.
-pub(super) struct Follow<'a> {
-    pub key: JobKey,
-    pub t: &'a mut Tracked,
-    out: &'a mut Out,
-}
-
-impl<'a> Follow<'a> {
-    pub fn new(app: &'a mut App, key: JobKey, out: &'a mut Out) -> Self {
-        Self {
-            key,
-            t: app.session.job_mut(key),
-            out,
-        }
-    }
-
-    pub fn report(&mut self, at: Instant, report: Report) {
-        self.t.report(at, report, &mut self.out.lines);
-    }
-
-    pub fn warn(&mut self, at: Instant, message: impl Into<String>) {
-        self.report(
-            at,
-            Report::Warning {
-                message: message.into(),
-            },
-        );
-    }
-
-    pub fn release_held(&mut self) {
-        self.t.release_held(&mut self.out.lines);
-    }
-
-    pub fn effect(&mut self, effect: Effect) {
-        self.out.effects.push(effect);
-    }
-
-    pub fn prompt_id(&self) -> PromptId {
-        self.t.job.prompt_id.clone()
-    }
-
-    pub fn poll_queue(&mut self) {
-        self.effect(Effect::PollQueue(self.t.server));
-    }
-
-    pub fn fetch_history(&mut self) {
-        self.t.history = HistoryFetch::Requested;
-        self.effect(Effect::FetchHistory(self.key, self.prompt_id()));
-    }
-}
 
 pub(super) fn on_event(f: &mut Follow, event: JobEvent, at: Instant) {
     match event {
@@ -395,25 +343,6 @@ fn request_save(
                 bytes: None,
             },
         );
-    }
-}
-
-/// The job ended by the server's word: fetch the history so that nothing announced only
-/// there (cached runs, lost `executed` frames) goes unsaved.
-fn on_finished(f: &mut Follow, outcome: Outcome) {
-    f.out.finished.push(f.key);
-    let wants_history = matches!(
-        outcome,
-        Outcome::Success | Outcome::Error | Outcome::Interrupted
-    );
-    if wants_history && f.t.spec.download && f.t.history == HistoryFetch::NotYet {
-        f.fetch_history();
-    }
-}
-
-pub(super) fn finish(f: &mut Follow, outcome: Outcome, at: Instant) {
-    if let Some(Notice::Finished(outcome)) = f.t.job.finish(outcome, at) {
-        on_finished(f, outcome);
     }
 }
 

@@ -3,7 +3,7 @@
 use super::super::keymap::{self, Action, Answer};
 use super::super::{App, Effect, Key, Leaving, Pane, Popup, Scroll};
 use super::Out;
-use super::job::Follow;
+use super::follow::Follow;
 use super::leaving::{leave, quit, quit_when_settled, request_cancel};
 use crate::job::Phase;
 use crate::session::server::LogStream;

@@ -4,7 +4,7 @@
 
 use super::super::{App, Effect, Leaving, Report};
 use super::Out;
-use super::job::{Follow, finish};
+use super::follow::{Follow, finish};
 use crate::job::{Outcome, Phase};
 use crate::session::follow::{Cancel, CancelStep, CancelWhy, Ending};
 use std::time::Instant;

@@ -3,7 +3,8 @@
 
 use super::super::{App, Connection, Effect, Report, ServerEvent};
 use super::Out;
-use super::job::{self, Follow};
+use super::follow::Follow;
+use super::job;
 use crate::comfy::ServerMessage;
 use crate::comfy::ws::WsItem;
 use crate::job::Phase;

@@ -1,7 +1,7 @@
 //! What time alone decides for a job: the timeout, a cancel never confirmed, an end
 //! without `executing null`, and when to look the job up in the queue.
 
-use super::job::{Follow, finish};
+use super::follow::{Follow, finish};
 use super::leaving::send_cancel;
 use crate::job::{Outcome, Phase};
 use crate::session::follow::{Cancel, CancelStep, CancelWhy, HistoryFetch};
