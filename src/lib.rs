@@ -5,6 +5,7 @@ pub mod attach;
 pub mod budget;
 pub mod check;
 pub mod cli;
+pub mod cockpit;
 pub mod comfy;
 pub mod convert;
 pub mod convert_cmd;

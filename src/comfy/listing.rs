@@ -79,9 +79,32 @@ impl PromptRecord {
         self.extra_data.get("create_time").and_then(Value::as_u64)
     }
 
+    /// The graph's nodes in the server's key order: id, `class_type`, and `_meta.title`
+    /// when the editor gave one.
+    pub fn nodes(&self) -> impl Iterator<Item = PromptNode<'_>> {
+        self.prompt.iter().filter_map(|(id, node)| {
+            Some(PromptNode {
+                id,
+                class_type: node.get("class_type")?.as_str()?,
+                title: node
+                    .pointer("/_meta/title")
+                    .and_then(Value::as_str)
+                    .filter(|t| !t.is_empty()),
+            })
+        })
+    }
+
     fn sort_key(&self) -> f64 {
         self.number.as_f64().unwrap_or(0.0)
     }
+}
+
+/// One node of a [`PromptRecord`]'s graph, borrowed from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PromptNode<'a> {
+    pub id: &'a str,
+    pub class_type: &'a str,
+    pub title: Option<&'a str>,
 }
 
 /// `GET /queue` with every item whole.
@@ -245,6 +268,15 @@ mod tests {
         }));
         assert_eq!(q.running[0].node_count(), 1);
         assert_eq!(q.running[0].client_id(), Some("c1".into()));
+        let nodes: Vec<PromptNode<'_>> = q.running[0].nodes().collect();
+        assert_eq!(
+            nodes,
+            [PromptNode {
+                id: "1",
+                class_type: "A",
+                title: None
+            }]
+        );
         let ids: Vec<&str> = q.pending.iter().map(|r| r.prompt_id.as_str()).collect();
         assert_eq!(ids, ["f", "a", "b"]);
         assert_eq!(q.pending[0].client_id(), None, "an empty id is no id");

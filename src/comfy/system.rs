@@ -89,6 +89,20 @@ impl Device {
         }
     }
 
+    /// `cuda:0`, `xpu:1`, `cpu`: the device as torch names it, without the model and
+    /// allocator that follow in `name`.
+    pub fn short_name(&self) -> String {
+        match (self.kind.as_str(), self.index) {
+            ("", _) | (_, None) => self
+                .name
+                .split_whitespace()
+                .next()
+                .unwrap_or(self.kind.as_str())
+                .to_owned(),
+            (kind, Some(index)) => format!("{kind}:{index}"),
+        }
+    }
+
     pub fn vram_used(&self) -> Option<u64> {
         Some(self.vram_total?.saturating_sub(self.vram_free?))
     }
@@ -157,6 +171,10 @@ mod tests {
         assert_eq!(new.devices[0].torch_vram_used(), Some(5));
         assert_eq!(new.devices[1].vram_total, None);
         assert_eq!(new.devices[1].vram_used(), None);
+        assert_eq!(new.devices[0].short_name(), "cuda:0");
+        let cpu = Device::from_value(&json!({"name": "cpu", "type": "cpu", "index": null}));
+        assert_eq!(cpu.short_name(), "cpu");
+        assert_eq!(Device::default().short_name(), "");
         let odd = SystemStats::from_value(&json!({"system": {"ram_total": -1}, "devices": {}}));
         assert_eq!(odd.ram_total, None);
         assert!(odd.devices.is_empty());

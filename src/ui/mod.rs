@@ -1,6 +1,7 @@
 //! The view: pure functions from `&App` (plus the decoded preview the TUI owns) to a frame.
 //! One file per panel; [`theme`] holds every colour. Nothing here does I/O or reads a clock.
 
+pub mod cockpit;
 pub mod error;
 pub mod footer;
 pub mod format;
@@ -152,7 +153,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, preview: &PreviewState) {
     popup::render(frame, area, app);
 }
 
-fn render_too_small(frame: &mut Frame<'_>, area: Rect) {
+pub(crate) fn render_too_small(frame: &mut Frame<'_>, area: Rect) {
     let lines = vec![
         Line::styled("Terminal too small", theme::warning()),
         Line::from(format!(

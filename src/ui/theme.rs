@@ -2,6 +2,8 @@
 //! bold marks what is happening now, everything else is the terminal's own colours.
 
 use crate::app::Connection;
+use crate::cockpit::RowState;
+use crate::comfy::listing::Finished;
 use crate::job::{NodeState, Outcome, Phase};
 use ratatui::style::{Color, Modifier, Style};
 
@@ -126,4 +128,60 @@ pub fn connection(connection: Connection) -> Style {
         Connection::Connecting => warning(),
         Connection::Reconnecting { .. } => error(),
     }
+}
+
+/// A connection told as a word (the cockpit's header): connected is good, a retry bad,
+/// anything else on its way.
+pub fn connection_word(word: &str) -> Style {
+    if word.starts_with("connected") {
+        good()
+    } else if word.starts_with("reconnecting") || word.starts_with("disconnected") {
+        error()
+    } else {
+        warning()
+    }
+}
+
+/// A memory bar by how full it is: room, getting tight, nearly out.
+pub fn memory(ratio: f64) -> Style {
+    let color = if ratio >= 0.9 {
+        BAD
+    } else if ratio >= 0.7 {
+        WARN
+    } else {
+        GOOD
+    };
+    Style::default().fg(color)
+}
+
+/// A job's state in the cockpit's table, coloured as the run view colours an outcome.
+pub fn job_state(state: RowState) -> Style {
+    match state {
+        RowState::Running => Style::default().fg(ACCENT).add_modifier(Modifier::BOLD),
+        RowState::Pending { .. } => dim(),
+        RowState::Finished(Finished::Success) => good(),
+        RowState::Finished(Finished::Interrupted) => warning(),
+        RowState::Finished(Finished::Error) => error(),
+    }
+}
+
+/// A one-character mark for a job's state, readable without colour (as the node marks).
+pub fn job_mark(state: RowState) -> &'static str {
+    match state {
+        RowState::Running => "▶",
+        RowState::Pending { .. } => "·",
+        RowState::Finished(Finished::Success) => "✓",
+        RowState::Finished(Finished::Interrupted) => "■",
+        RowState::Finished(Finished::Error) => "✗",
+    }
+}
+
+/// Rows that are mine stand out from other clients' in the owner column.
+pub fn mine() -> Style {
+    Style::default().fg(ACCENT)
+}
+
+/// A table's header row.
+pub fn table_header() -> Style {
+    Style::default().fg(DIM).add_modifier(Modifier::BOLD)
 }
