@@ -4,7 +4,7 @@
 
 use super::endpoints::ServerUrl;
 use super::ids::{ClientId, NodeId, PromptId};
-use super::listing::{HistoryItem, QueueListing};
+use super::listing::{HistoryItem, PromptRecord, QueueListing};
 use super::messages::Logs;
 use super::node_info::NodeInfo;
 use super::outputs::{FileRef, NodeOutput};
@@ -430,6 +430,63 @@ impl SubmitRequest<'_> {
     }
 }
 
+/// The body that submits a listed prompt again (`f` moves it to the front, `r` re-runs
+/// it): its graph and its `extra_data` exactly as the server listed them, under a new
+/// id. The client id inside `extra_data` is sent at the top level too, as the web UI
+/// does; the server copies that one over `extra_data`'s, so they must agree.
+/// `front` makes the server give it a negative number: it runs before every prompt
+/// queued without `front` (§4.1).
+pub fn resubmit_body(record: &PromptRecord, prompt_id: &PromptId, front: bool) -> Value {
+    let mut body = Map::new();
+    body.insert("prompt".into(), Value::Object(record.prompt.clone()));
+    if let Some(client_id) = record.extra_data.get("client_id") {
+        body.insert("client_id".into(), client_id.clone());
+    }
+    body.insert("prompt_id".into(), json!(prompt_id));
+    body.insert(
+        "extra_data".into(),
+        Value::Object(record.extra_data.clone()),
+    );
+    if front {
+        body.insert("front".into(), Value::Bool(true));
+    }
+    Value::Object(body)
+}
+
+/// What a refusal of `POST /prompt` (any 4xx) says, from its status and body text.
+/// A 400 with a JSON body is ComfyUI's own validation answer; anything else (413 for a
+/// body over the server's limit, 403 from a proxy, a 400 without JSON) is labelled
+/// with its status so that the reader knows it did not come from validation.
+fn refusal(status: StatusCode, text: &str) -> Rejection {
+    let body: Value = super::lenient::from_str(text).unwrap_or(Value::Null);
+    let mut rejection = Rejection::from_body(&body);
+    if status != StatusCode::BAD_REQUEST || body.is_null() {
+        let reason = if body.is_null() {
+            body_suffix(text).trim_start_matches(": ").to_owned()
+        } else {
+            rejection.message.clone()
+        };
+        let label = format!(
+            "HTTP {} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        );
+        rejection.message = if reason.is_empty() {
+            format!("the server refused the prompt ({})", label.trim_end())
+        } else {
+            format!(
+                "the server refused the prompt ({}): {reason}",
+                label.trim_end()
+            )
+        };
+        if rejection.kind.is_empty() {
+            rejection.kind = format!("http_{}", status.as_u16());
+        }
+    }
+    rejection.http_status = status.as_u16();
+    rejection
+}
+
 /// A client for one server. Cheap to clone (the connection pool is shared).
 #[derive(Debug, Clone)]
 pub struct ComfyClient {
@@ -522,39 +579,33 @@ impl ComfyClient {
 
     /// `POST /prompt`. A 400 becomes [`HttpError::Rejected`] with every node error.
     pub async fn submit(&self, request: &SubmitRequest<'_>) -> Result<Submitted, HttpError> {
-        let response = self.post_json("prompt", &request.body()).await?;
+        self.post_prompt(&request.body(), request.prompt_id).await
+    }
+
+    /// `POST /prompt` with a listed prompt's graph and `extra_data` as they are, under the
+    /// new id `prompt_id`, at the front of the queue when `front` (see [`resubmit_body`]).
+    /// The listed prompt itself is left alone: moving it means deleting it too. Refusals
+    /// are those of [`submit`](Self::submit).
+    pub async fn resubmit(
+        &self,
+        record: &PromptRecord,
+        prompt_id: &PromptId,
+        front: bool,
+    ) -> Result<Submitted, HttpError> {
+        self.post_prompt(&resubmit_body(record, prompt_id, front), prompt_id)
+            .await
+    }
+
+    /// Sends a `POST /prompt` body; `sent_id` is the id it carries, taken as the
+    /// prompt's when the server's answer names none.
+    async fn post_prompt(&self, body: &Value, sent_id: &PromptId) -> Result<Submitted, HttpError> {
+        let response = self.post_json("prompt", body).await?;
         let status = response.status();
         // Any refusal (400 with node errors, 413 for a body over the server's limit, 403
         // from a proxy...) means the prompt was not queued: a rejection, not a lost server.
         if status.is_client_error() {
             let text = response.text().await.map_err(|e| self.unreachable(e))?;
-            let body: Value = super::lenient::from_str(&text).unwrap_or(Value::Null);
-            let mut rejection = Rejection::from_body(&body);
-            if status != StatusCode::BAD_REQUEST || body.is_null() {
-                let reason = if body.is_null() {
-                    body_suffix(&text).trim_start_matches(": ").to_owned()
-                } else {
-                    rejection.message.clone()
-                };
-                let label = format!(
-                    "HTTP {} {}",
-                    status.as_u16(),
-                    status.canonical_reason().unwrap_or("")
-                );
-                rejection.message = if reason.is_empty() {
-                    format!("the server refused the prompt ({})", label.trim_end())
-                } else {
-                    format!(
-                        "the server refused the prompt ({}): {reason}",
-                        label.trim_end()
-                    )
-                };
-                if rejection.kind.is_empty() {
-                    rejection.kind = format!("http_{}", status.as_u16());
-                }
-            }
-            rejection.http_status = status.as_u16();
-            return Err(HttpError::Rejected(rejection));
+            return Err(HttpError::Rejected(refusal(status, &text)));
         }
         let body = self.json("prompt", response).await?;
         let prompt_id = body
@@ -562,7 +613,7 @@ impl ComfyClient {
             .and_then(Value::as_str)
             .map(PromptId::from)
             // Servers before 2025-07 pick their own id; older ones may omit it.
-            .unwrap_or_else(|| request.prompt_id.clone());
+            .unwrap_or_else(|| sent_id.clone());
         Ok(Submitted {
             prompt_id,
             number: body.get("number").and_then(Value::as_f64).unwrap_or(0.0),
@@ -877,6 +928,64 @@ mod tests {
         assert_eq!(v2.len(), 1);
         assert_eq!(v2[0].path, "workflows/c.json");
         assert!(UserFile::list_from_value(&json!({"not": "a list"})).is_empty());
+    }
+
+    #[test]
+    fn resubmit_body_keeps_prompt_and_extra_data_under_a_new_id() {
+        let record = PromptRecord::from_value(&json!([
+            -3, "old", {"1": {"class_type": "A", "inputs": {"x": 1}}},
+            {"client_id": "them", "extra_pnginfo": {"workflow": {"id": "w"}}, "create_time": 5},
+            ["1"]
+        ]))
+        .expect("a record");
+        let body = resubmit_body(&record, &"new".into(), true);
+        assert_eq!(
+            body["prompt"],
+            json!({"1": {"class_type": "A", "inputs": {"x": 1}}})
+        );
+        assert_eq!(
+            body["extra_data"],
+            json!({"client_id": "them", "extra_pnginfo": {"workflow": {"id": "w"}}, "create_time": 5})
+        );
+        assert_eq!(body["client_id"], "them");
+        assert_eq!(body["prompt_id"], "new");
+        assert_eq!(body["front"], true);
+        assert!(
+            body.get("number").is_none(),
+            "a number would override front"
+        );
+
+        let anonymous = PromptRecord::from_value(&json!([1, "old", {}, {}, []])).expect("record");
+        let body = resubmit_body(&anonymous, &"new".into(), false);
+        assert!(body.get("client_id").is_none(), "no client id to copy");
+        assert!(body.get("front").is_none());
+        assert_eq!(body["extra_data"], json!({}));
+    }
+
+    #[test]
+    fn refusals_say_where_they_came_from() {
+        let validation = refusal(
+            StatusCode::BAD_REQUEST,
+            r#"{"error": {"type": "prompt_no_outputs", "message": "Prompt has no outputs", "details": ""}, "node_errors": {}}"#,
+        );
+        assert_eq!(validation.kind, "prompt_no_outputs");
+        assert_eq!(validation.message, "Prompt has no outputs");
+        assert_eq!(validation.http_status, 400);
+        let too_big = refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Maximum request body size 10 exceeded",
+        );
+        assert_eq!(too_big.kind, "http_413");
+        assert_eq!(
+            too_big.message,
+            "the server refused the prompt (HTTP 413 Payload Too Large): Maximum request body size 10 exceeded"
+        );
+        let bare = refusal(StatusCode::FORBIDDEN, "");
+        assert_eq!(
+            bare.message,
+            "the server refused the prompt (HTTP 403 Forbidden)"
+        );
+        assert_eq!(bare.http_status, 403);
     }
 
     #[test]
