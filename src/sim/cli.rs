@@ -25,6 +25,10 @@ pub struct SimArgs {
     /// Queue this many long prompts from other clients at start (a busy shared server).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub other_clients: usize,
+    /// Hold the worker: prompts are queued but none starts (a long pending queue with
+    /// nothing running, e.g. with --other-clients 50).
+    #[arg(long)]
+    pub paused: bool,
     /// Fault: make this node fail (a node id, or a class name such as KSampler).
     #[arg(long, value_name = "ID|CLASS")]
     pub fail_node: Option<String>,
@@ -81,6 +85,7 @@ impl SimArgs {
             output_dir: self.output_dir.clone(),
             previews_by_default: self.previews,
             other_clients: self.other_clients,
+            paused: self.paused,
             faults: Faults {
                 fail_node,
                 drop_ws_after_frames: self.drop_ws_after,
@@ -142,10 +147,12 @@ mod tests {
             "209715200",
             "--other-clients",
             "3",
+            "--paused",
         ]);
         let c = cli.sim.config();
         assert_eq!(c.step_delay, Duration::ZERO);
         assert_eq!(c.other_clients, 3);
+        assert!(c.paused);
         assert_eq!(
             c.faults.fail_node,
             Some(FailNode {
@@ -156,6 +163,7 @@ mod tests {
         assert_eq!(c.faults.hostile_filenames.len(), 7);
         assert_eq!(c.faults.huge_text_frame, Some(200 << 20));
         let cli = Cli::parse_from(["x", "--fail-node", "12"]);
+        assert!(!cli.sim.config().paused);
         assert_eq!(
             cli.sim.config().faults.fail_node.map(|f| f.target),
             Some(NodeMatch::Id("12".into()))

@@ -24,8 +24,12 @@ pub struct SimConfig {
     pub previews_by_default: bool,
     /// Other clients' prompts queued at start: this many long prompts (ProbeSteps of
     /// `sim::OTHER_CLIENT_STEPS` steps), each under a client id of its own. The first
-    /// runs at once, so prompts submitted later wait behind them.
+    /// runs at once (unless `paused`), so prompts submitted later wait behind them.
     pub other_clients: usize,
+    /// Start with the worker held: prompts are queued and answered for, but none starts
+    /// until [`SimHandle::resume`](super::SimHandle::resume). With `other_clients` this
+    /// gives a long pending queue with nothing running.
+    pub paused: bool,
 }
 
 impl Default for SimConfig {
@@ -36,6 +40,7 @@ impl Default for SimConfig {
             faults: Faults::default(),
             previews_by_default: false,
             other_clients: 0,
+            paused: false,
         }
     }
 }

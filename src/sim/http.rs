@@ -316,7 +316,9 @@ async fn post_prompt(State(core): State<Arc<Core>>, body: Bytes) -> Response {
 async fn get_queue(State(core): State<Arc<Core>>) -> Response {
     let q = core.queue();
     let running: Vec<Value> = q.running.iter().map(QueueItem::to_json).collect();
-    let pending: Vec<Value> = q.pending.iter().map(QueueItem::to_json).collect();
+    // The heap array as it stands, like ComfyUI: the next to run is first, the rest are
+    // not in run order (clients sort by `(number, prompt_id)`).
+    let pending: Vec<Value> = q.pending().iter().map(QueueItem::to_json).collect();
     drop(q);
     json_ok(json!({"queue_running": running, "queue_pending": pending}))
 }

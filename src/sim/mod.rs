@@ -20,6 +20,7 @@ mod catalog;
 mod cli;
 mod config;
 mod files;
+mod heap;
 mod http;
 mod hub;
 pub mod images;
@@ -96,8 +97,10 @@ async fn start_with_dirs(
             tracing::warn!("simulator server ended: {e}");
         }
     });
-    // Queued before the worker starts, so the first is running once `start` returns.
-    core.queue_other_clients(config.other_clients).await;
+    // Queued before the worker starts, so that the first of them is the first to run (or,
+    // with the worker held, all of them stay pending).
+    core.queue_other_clients(config.other_clients, observe::OTHER_CLIENT_STEPS)
+        .await;
     let worker = tokio::spawn(worker::run(core.clone()));
     Ok(SimHandle {
         addr,
@@ -184,9 +187,35 @@ impl SimHandle {
     }
 
     /// Queue `n` more long prompts from other clients (see [`SimConfig::other_clients`]);
-    /// their prompt ids, in queue order.
+    /// their prompt ids, in queue order. While the worker is held they all stay pending.
     pub async fn queue_other_clients(&self, n: usize) -> Vec<String> {
-        self.core.queue_other_clients(n).await
+        self.core
+            .queue_other_clients(n, observe::OTHER_CLIENT_STEPS)
+            .await
+    }
+
+    /// Like [`queue_other_clients`](Self::queue_other_clients), with `steps` steps per
+    /// prompt: short ones finish, so that a test can see them run in order and land in
+    /// the history.
+    pub async fn queue_other_clients_with_steps(&self, n: usize, steps: u64) -> Vec<String> {
+        self.core.queue_other_clients(n, steps).await
+    }
+
+    /// Hold the worker: the prompt running now (if any) goes on to its end, then nothing
+    /// starts until [`resume`](Self::resume); `/queue` lists every queued prompt as
+    /// pending, and deletes, `/interrupt` and `/free` answer as usual.
+    pub fn pause(&self) {
+        self.core.set_paused(true);
+    }
+
+    /// Release the worker: queued prompts run again, in queue order.
+    pub fn resume(&self) {
+        self.core.set_paused(false);
+    }
+
+    /// Whether the worker is held ([`pause`](Self::pause), [`SimConfig::paused`]).
+    pub fn is_paused(&self) -> bool {
+        self.core.paused()
     }
 
     /// Whether the simulated models are loaded (a prompt ran and no `/free` unloaded them).
@@ -229,8 +258,8 @@ impl SimHandle {
 
     /// Shut down and start a fresh instance on the same address (via
     /// [`bind_reusable`]): empty queue, history and cache, faults reset to the
-    /// configuration's, the temp directory wiped, output and input files kept — like a
-    /// real server restart.
+    /// configuration's, the worker held or not as the configuration says, the temp
+    /// directory wiped, output and input files kept — like a real server restart.
     pub async fn restart(self) -> std::io::Result<SimHandle> {
         self.stop().await;
         let dirs = self.core.dirs.clone();

@@ -29,11 +29,13 @@ pub struct MemoryState {
     pending_free: Option<Free>,
 }
 
-/// The graph each other client queues: a long sampler-like node and a save.
-fn other_client_prompt(i: usize) -> Map<String, Value> {
+/// The graph each other client queues: a sampler-like node of `steps` steps and a save.
+/// The seed is the prompt's queue number, so no two are the same graph (a repeated one
+/// would be served from the cache at once instead of running).
+fn other_client_prompt(seed: i64, steps: u64) -> Map<String, Value> {
     let prompt = json!({
         "1": {"class_type": "ProbeSteps", "inputs": {
-            "steps": OTHER_CLIENT_STEPS, "step_seconds": 0.1, "seed": i, "width": 64,
+            "steps": steps, "step_seconds": 0.1, "seed": seed, "width": 64,
             "height": 64, "fail_at_step": 0, "send_previews": false},
             "_meta": {"title": "Probe Steps (another client)"}},
         "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "other"},
@@ -43,11 +45,11 @@ fn other_client_prompt(i: usize) -> Map<String, Value> {
 }
 
 impl Core {
-    /// Queues `n` long prompts, each under a client id of its own that has no socket here
-    /// (other people's jobs). Returns their prompt ids, in queue order.
-    pub async fn queue_other_clients(&self, n: usize) -> Vec<String> {
+    /// Queues `n` prompts of `steps` steps, each under a client id of its own that has no
+    /// socket here (other people's jobs). Returns their prompt ids, in queue order.
+    pub async fn queue_other_clients(&self, n: usize, steps: u64) -> Vec<String> {
         let mut ids = Vec::with_capacity(n);
-        for i in 0..n {
+        for _ in 0..n {
             let number = {
                 let mut q = self.queue();
                 let number = q.counter;
@@ -64,7 +66,7 @@ impl Core {
             self.enqueue(QueueItem {
                 number: Number::from(number),
                 prompt_id: prompt_id.clone(),
-                prompt: other_client_prompt(i),
+                prompt: other_client_prompt(number, steps),
                 extra_data,
                 outputs: vec!["2".to_owned()],
             })

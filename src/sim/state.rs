@@ -1,5 +1,6 @@
 //! The shared state of one simulator instance: queue, history, cache, sockets, captures.
 
+use std::cmp::Ordering as CmpOrdering;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -11,6 +12,7 @@ use tokio::sync::{Notify, watch};
 use super::cache::Cache;
 use super::config::{FaultHandle, SimConfig};
 use super::files::Dirs;
+use super::heap;
 use super::hub::{self, Hub};
 use super::logs::LogState;
 use super::observe::MemoryState;
@@ -58,17 +60,25 @@ impl QueueItem {
             .map(str::to_owned)
     }
 
-    fn sort_key(&self) -> (f64, &str) {
-        (self.number.as_f64().unwrap_or(0.0), &self.prompt_id)
+    /// ComfyUI's heap compares `(number, prompt_id, ...)` tuples.
+    fn run_order(a: &Self, b: &Self) -> CmpOrdering {
+        let number = |i: &Self| i.number.as_f64().unwrap_or(0.0);
+        number(a)
+            .total_cmp(&number(b))
+            .then_with(|| a.prompt_id.cmp(&b.prompt_id))
     }
 }
 
 #[derive(Default)]
 pub struct Queue {
-    pub pending: Vec<QueueItem>,
+    /// A heap array in ComfyUI's order (`sim::heap`); `/queue` lists it as it stands.
+    pending: Vec<QueueItem>,
     pub running: Option<QueueItem>,
     /// The server's prompt counter (0, 1, 2, ... per server run).
     pub counter: i64,
+    /// The worker is held: nothing new starts (see [`SimConfig::paused`]). Kept under the
+    /// queue's lock so that no prompt can be taken between a check and a pause.
+    paused: bool,
 }
 
 impl Queue {
@@ -76,13 +86,29 @@ impl Queue {
         self.pending.len() + usize::from(self.running.is_some())
     }
 
+    /// Pending prompts in the heap-array order the real server sends (not run order).
+    pub fn pending(&self) -> &[QueueItem] {
+        &self.pending
+    }
+
+    fn push(&mut self, item: QueueItem) {
+        heap::push(&mut self.pending, item, QueueItem::run_order);
+    }
+
     /// Take the next prompt: lowest `(number, prompt_id)` first, like ComfyUI's heap.
     fn pop_next(&mut self) -> Option<QueueItem> {
-        let idx = (0..self.pending.len()).min_by(|&a, &b| {
-            let (ka, kb) = (self.pending[a].sort_key(), self.pending[b].sort_key());
-            ka.0.total_cmp(&kb.0).then_with(|| ka.1.cmp(kb.1))
-        })?;
-        Some(self.pending.remove(idx))
+        heap::pop(&mut self.pending, QueueItem::run_order)
+    }
+
+    /// Remove one pending prompt as ComfyUI does (out of the array, then re-heapify);
+    /// whether it was there.
+    fn remove(&mut self, prompt_id: &str) -> bool {
+        let Some(pos) = self.pending.iter().position(|i| i.prompt_id == prompt_id) else {
+            return false;
+        };
+        self.pending.remove(pos);
+        heap::heapify(&mut self.pending, QueueItem::run_order);
+        true
     }
 }
 
@@ -138,12 +164,16 @@ impl Core {
         dirs: Arc<Dirs>,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
+        let queue = Queue {
+            paused: config.paused,
+            ..Queue::default()
+        };
         Self {
             config,
             faults,
             dirs,
             hub: Hub::default(),
-            queue: Mutex::new(Queue::default()),
+            queue: Mutex::new(queue),
             queue_notify: Notify::new(),
             history: Mutex::new(Map::new()),
             interrupt: AtomicBool::new(false),
@@ -184,25 +214,41 @@ impl Core {
 
     /// Queue a prompt and announce it.
     pub async fn enqueue(&self, item: QueueItem) {
-        self.queue().pending.push(item);
+        self.queue().push(item);
         // Announce before waking the worker, so this `status` always precedes the
         // worker's own (as on the real server, where both come from one event loop).
         self.broadcast_status().await;
         self.queue_notify.notify_one();
     }
 
-    /// Wait for the next prompt and mark it running.
+    /// Wait until the worker is not held and a prompt waits, then mark it running.
     pub async fn next_item(&self) -> QueueItem {
         loop {
             {
                 let mut q = self.queue();
-                if let Some(item) = q.pop_next() {
+                if !q.paused
+                    && let Some(item) = q.pop_next()
+                {
                     q.running = Some(item.clone());
                     return item;
                 }
             }
+            // A wake-up sent between the unlock and here is kept as a permit.
             self.queue_notify.notified().await;
         }
+    }
+
+    /// Hold or release the worker. A prompt already running goes on to its end; while
+    /// held, nothing else starts and every queued prompt stays pending.
+    pub fn set_paused(&self, paused: bool) {
+        self.queue().paused = paused;
+        if !paused {
+            self.queue_notify.notify_one();
+        }
+    }
+
+    pub fn paused(&self) -> bool {
+        self.queue().paused
     }
 
     /// Remove pending prompts by id, with ComfyUI's status broadcasts (deleting the last
@@ -211,12 +257,10 @@ impl Core {
         for id in ids {
             let broadcasts = {
                 let mut q = self.queue();
-                match q.pending.iter().position(|i| &i.prompt_id == id) {
-                    Some(pos) => {
-                        q.pending.remove(pos);
-                        if q.pending.is_empty() { 2 } else { 1 }
-                    }
-                    None => 0,
+                match q.remove(id) {
+                    true if q.pending.is_empty() => 2,
+                    true => 1,
+                    false => 0,
                 }
             };
             for _ in 0..broadcasts {
