@@ -150,9 +150,78 @@ fn render(c: &mut Criterion) {
     group.finish();
 }
 
+/// A cockpit of a busy shared server: one running, 50 pending of three clients (some
+/// mine), and a history of 50.
+fn busy_cockpit() -> comfy_tui::watch::state::Cockpit {
+    use comfy_tui::comfy::listing::{HistoryItem, QueueListing};
+    use serde_json::json;
+    let prompt = |seed: usize| {
+        json!({
+            "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "sdxl.safetensors"}},
+            "3": {"class_type": "KSampler", "inputs": {"seed": seed, "steps": 30, "model": ["4", 0]},
+                  "_meta": {"title": "KSampler"}},
+            "9": {"class_type": "SaveImage", "inputs": {"images": ["3", 0]}}
+        })
+    };
+    let id = |n: usize| format!("{n:08x}-0000-4000-8000-{n:012x}");
+    let item = |n: usize| json!([n, id(n), prompt(n), {"client_id": format!("client{}", n % 3), "create_time": 1_700_000_000_000u64 + n as u64}, ["9"]]);
+    let queue = QueueListing::from_value(&json!({
+        "queue_running": [item(100)],
+        "queue_pending": (101..151).map(item).collect::<Vec<_>>(),
+    }));
+    let history: serde_json::Map<String, serde_json::Value> = (0..50)
+        .map(|n| {
+            (id(n), json!({
+                "prompt": item(n),
+                "outputs": {"9": {"images": [{"filename": format!("out_{n}.png"), "subfolder": "", "type": "output"}]}},
+                "status": {"status_str": "success", "completed": true, "messages": [
+                    ["execution_start", {"prompt_id": id(n), "timestamp": 1_700_000_000_000u64}],
+                    ["execution_success", {"prompt_id": id(n), "timestamp": 1_700_000_009_000u64}]]},
+                "meta": {}
+            }))
+        })
+        .collect();
+    let history = HistoryItem::list_from_value(&serde_json::Value::Object(history));
+    let server = comfy_tui::session::Server::new(
+        "http://gpu-box:8188/".into(),
+        comfy_tui::comfy::ClientId::from("watch"),
+    );
+    let mine = (101..151)
+        .step_by(3)
+        .map(|n| comfy_tui::comfy::PromptId::from(id(n).as_str()))
+        .collect();
+    let now = std::time::Instant::now();
+    let mut cockpit = comfy_tui::watch::state::Cockpit::new(server, mine, now, 1_700_000_100_000);
+    let server = cockpit
+        .session
+        .server_mut(comfy_tui::session::ServerKey::FIRST);
+    server.queue = Some(queue);
+    server.history = history;
+    comfy_tui::watch::update::rebuild_rows(&mut cockpit);
+    cockpit
+}
+
+fn render_cockpit(c: &mut Criterion) {
+    let mut cockpit = busy_cockpit();
+    let mut group = c.benchmark_group("cockpit");
+    for (w, h) in [(200u16, 60u16), (80, 24)] {
+        cockpit.screen = (w, h);
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+        group.bench_function(BenchmarkId::from_parameter(format!("{w}x{h}")), |b| {
+            b.iter(|| {
+                terminal.clear().expect("clear");
+                terminal
+                    .draw(|frame| comfy_tui::watch::view::render(frame, &cockpit))
+                    .expect("draw");
+            });
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = render
+    targets = render, render_cockpit
 }
 criterion_main!(benches);

@@ -23,6 +23,8 @@ pub enum Command {
     Run(RunArgs),
     /// Follow a prompt already on the server (queued, running or finished), as run does.
     Attach(AttachArgs),
+    /// The cockpit: the server's queue, jobs, memory and log on one screen, with keys.
+    Watch(WatchArgs),
     /// List the workflows saved on the server (the web UI's workflow sidebar).
     Workflows(WorkflowsArgs),
     /// Check a workflow against a server's nodes without running it.
@@ -181,6 +183,25 @@ pub struct AttachArgs {
     pub connect_timeout: std::time::Duration,
     #[command(flatten)]
     pub face: FaceArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WatchArgs {
+    /// The ComfyUI server (http or https, with an optional path prefix).
+    #[arg(long, env = "COMFYUI_URL", default_value = "http://127.0.0.1:8188")]
+    pub server: String,
+    /// Where `s` saves a job's outputs (and the live view of Enter saves them).
+    #[arg(long, default_value = "./comfy-out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// An extra header for every request, e.g. 'Authorization: Bearer …' (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// How long to keep trying to reach the server before giving up, e.g. `30s`.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
+    pub connect_timeout: std::time::Duration,
+    /// The live view's picture budget (as `run --preview-budget`).
+    #[arg(long, value_name = "BYTES_PER_SEC", default_value_t = crate::budget::DEFAULT_BYTES_PER_SEC)]
+    pub preview_budget: u64,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -31,4 +31,5 @@ pub mod terminal;
 pub mod text;
 pub mod tui;
 pub mod ui;
+pub mod watch;
 pub mod workflows;

@@ -28,6 +28,7 @@ fn main() {
         match cli.command {
             Command::Run(args) => comfy_tui::launch::run(args).await,
             Command::Attach(args) => comfy_tui::attach::run(args).await,
+            Command::Watch(args) => comfy_tui::watch::run(args).await,
             Command::Workflows(args) => comfy_tui::workflows::run(args).await,
             Command::Check(args) => comfy_tui::check::command::run(args).await,
             Command::Convert(args) => comfy_tui::convert_cmd::run(args).await,

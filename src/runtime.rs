@@ -360,7 +360,42 @@ impl Runtime {
                         Err(_) => return,
                     }
                 }
+                Effect::Refresh(server) => {
+                    let listing = tokio::try_join!(
+                        ctx.client.queue_listing(),
+                        ctx.client.recent_history(crate::watch::HISTORY_ITEMS)
+                    );
+                    match listing {
+                        Ok((queue, history)) => {
+                            Event::Server(server, ServerEvent::Listing { queue, history })
+                        }
+                        Err(e) => Event::Server(
+                            server,
+                            ServerEvent::ListingFailed {
+                                reason: e.to_string(),
+                            },
+                        ),
+                    }
+                }
+                Effect::PollStats(server) => match ctx.client.stats().await {
+                    Ok(stats) => Event::Server(server, ServerEvent::Stats(stats)),
+                    // The strip keeps the last figures; the socket tells of a dead server.
+                    Err(_) => return,
+                },
+                Effect::Manage(server, request) => {
+                    let kind = request.kind();
+                    let outcome =
+                        crate::watch::requests::carry_out(&ctx.client, &ctx.out_dir, request).await;
+                    Event::Server(
+                        server,
+                        ServerEvent::Managed {
+                            request: kind,
+                            outcome,
+                        },
+                    )
+                }
                 Effect::Exit(_)
+                | Effect::Follow(..)
                 | Effect::Suspend
                 | Effect::RecordJob(_)
                 | Effect::RecordDurations(_) => return,

@@ -297,6 +297,7 @@ pub fn map_key(event: KeyEvent) -> Option<Key> {
         KeyCode::Esc => Key::Esc,
         KeyCode::Enter => Key::Enter,
         KeyCode::Tab => Key::Tab,
+        KeyCode::Backspace => Key::Backspace,
         _ => return None,
     })
 }
@@ -316,6 +317,12 @@ pub fn map_event(event: TermEvent) -> Option<app::Event> {
             row,
             down: kind == MouseEventKind::ScrollDown,
         }),
+        TermEvent::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(ratatui::crossterm::event::MouseButton::Left),
+            column,
+            row,
+            ..
+        }) => Some(app::Event::Click { column, row }),
         _ => None,
     }
 }

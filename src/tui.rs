@@ -364,7 +364,7 @@ fn stamp(event: Event) -> Stamped {
 }
 
 /// Key presses and resizes, as app events. Ends when the terminal or the loop goes away.
-async fn read_terminal(tx: mpsc::Sender<Stamped>) {
+pub(crate) async fn read_terminal(tx: mpsc::Sender<Stamped>) {
     let mut events = ratatui::crossterm::event::EventStream::new();
     while let Some(event) = events.next().await {
         let Ok(event) = event else { break };

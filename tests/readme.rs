@@ -2,6 +2,31 @@
 
 mod common;
 
+/// The text between `<!-- NAME -->` and `<!-- /NAME -->`.
+fn between<'a>(readme: &'a str, name: &str) -> &'a str {
+    let open = format!("<!-- {name} -->");
+    let close = format!("<!-- /{name} -->");
+    let start = readme
+        .find(&open)
+        .unwrap_or_else(|| panic!("a {open} marker in the README"));
+    let end = readme
+        .find(&close)
+        .unwrap_or_else(|| panic!("a {close} marker in the README"));
+    readme[start + open.len()..end].trim()
+}
+
+#[test]
+fn readme_lists_exactly_the_cockpit_keymap() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let expected = comfy_tui::watch::keymap::markdown_key_table();
+    assert_eq!(
+        between(&readme, "watch-keys"),
+        expected.trim(),
+        "README cockpit keys differ from the keymap; paste this between the markers:\n{expected}"
+    );
+}
+
 #[test]
 fn readme_lists_exactly_the_keymap() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))

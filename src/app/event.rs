@@ -1,6 +1,9 @@
 //! Everything the app learns arrives as one of these, stamped with the time it arrived.
 
+use super::effect::{Answer, RequestKind};
 use crate::comfy::http::{HistoryEntry, QueueSnapshot, Rejection, Submitted};
+use crate::comfy::listing::{HistoryItem, QueueListing};
+use crate::comfy::system::SystemStats;
 use crate::comfy::ws::WsItem;
 use crate::comfy::{FileRef, NodeId};
 use crate::session::{JobKey, ServerKey};
@@ -33,6 +36,7 @@ pub enum Key {
     Esc,
     Enter,
     Tab,
+    Backspace,
 }
 
 #[derive(Debug)]
@@ -52,6 +56,11 @@ pub enum Event {
         column: u16,
         row: u16,
         down: bool,
+    },
+    /// The left button went down over the cell at `column`, `row`.
+    Click {
+        column: u16,
+        row: u16,
     },
     /// Once a second while anything shows a clock; also drives polling and timeouts.
     Tick,
@@ -85,6 +94,20 @@ pub enum ServerEvent {
     Queue(QueueSnapshot),
     /// Lines of the server's log (the backlog, or a `logs` message).
     Log(Vec<String>),
+    /// The queue, whole, and the newest history (the cockpit's view of the server).
+    Listing {
+        queue: QueueListing,
+        history: Vec<HistoryItem>,
+    },
+    ListingFailed {
+        reason: String,
+    },
+    Stats(SystemStats),
+    /// A request made of the server (`Effect::Manage`) was carried out, or failed.
+    Managed {
+        request: RequestKind,
+        outcome: Result<Answer, String>,
+    },
 }
 
 // A job has a handful of these in its life: their size costs nothing.

@@ -33,6 +33,8 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
         }
         Event::Key(key) => on_key(app, key, at, &mut out),
         Event::Resize { width, height } => app.ui.screen = (width, height),
+        // Nothing in the run view answers a click.
+        Event::Click { .. } => {}
         Event::Wheel { column, row, down } => {
             if app.ui.popup.is_none()
                 && let Some(pane) = scroll::pane_at(app, column, row)

@@ -1,7 +1,10 @@
 //! One server of the session: how it is shown, the client id its socket uses, the
-//! connection, and its own log stream.
+//! connection, its own log stream, and what it was last seen to hold (queue, recent
+//! history, memory).
 
 use crate::comfy::ClientId;
+use crate::comfy::listing::{HistoryItem, QueueListing};
+use crate::comfy::system::SystemStats;
 use crate::ring::Ring;
 
 /// How many lines of the server's log are kept.
@@ -31,6 +34,12 @@ pub struct Server {
     /// The server's log, its newest lines (only once the user asked to see it).
     pub log: Ring<String>,
     pub log_stream: LogStream,
+    /// The whole queue, everyone's, as last read (the cockpit reads it).
+    pub queue: Option<QueueListing>,
+    /// The newest finished prompts, newest first.
+    pub history: Vec<HistoryItem>,
+    /// `/system_stats`, as last read.
+    pub stats: Option<SystemStats>,
 }
 
 impl Server {
@@ -41,6 +50,9 @@ impl Server {
             connection: Connection::Connecting,
             log: Ring::new(SERVER_LOG_CAPACITY),
             log_stream: LogStream::Off,
+            queue: None,
+            history: Vec::new(),
+            stats: None,
         }
     }
 }

@@ -26,6 +26,7 @@ pub fn key_name(key: Key) -> String {
         Key::Esc => "Esc".into(),
         Key::Enter => "Enter".into(),
         Key::Tab => "Tab".into(),
+        Key::Backspace => "Backspace".into(),
     }
 }
 

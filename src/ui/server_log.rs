@@ -3,6 +3,7 @@
 
 use super::{popup, theme};
 use crate::app::App;
+use crate::ring::Ring;
 use crate::text::sanitize;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -17,18 +18,21 @@ pub fn area(area: Rect) -> Rect {
 }
 
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    render_log(frame, area, &app.server().log);
+}
+
+/// The popup over `area` for a server's log (the run view's and the cockpit's).
+pub fn render_log(frame: &mut Frame<'_>, area: Rect, log: &Ring<String>) {
     let rect = self::area(area);
     let room = usize::from(rect.height.saturating_sub(2));
-    let lines: Vec<Line<'_>> = if app.server().log.is_empty() {
+    let lines: Vec<Line<'_>> = if log.is_empty() {
         vec![Line::styled(
             "waiting for the server's log…",
             theme::label(),
         )]
     } else {
-        let skip = app.server().log.len().saturating_sub(room);
-        app.server()
-            .log
-            .iter()
+        let skip = log.len().saturating_sub(room);
+        log.iter()
             .skip(skip)
             .map(|line| Line::raw(sanitize(line).into_owned()))
             .collect()

@@ -71,6 +71,14 @@ pub(super) fn on_event(
                 job::on_queue(&mut Follow::new(app, key, out), &snapshot, at);
             }
         }
+        ServerEvent::Listing { queue, history } => {
+            let server = app.session.server_mut(server);
+            server.queue = Some(queue);
+            server.history = history;
+        }
+        ServerEvent::Stats(stats) => app.session.server_mut(server).stats = Some(stats),
+        // The run view asks for neither.
+        ServerEvent::ListingFailed { .. } | ServerEvent::Managed { .. } => {}
         ServerEvent::Log(lines) => {
             let log = &mut app.session.server_mut(server).log;
             for line in lines {
