@@ -181,3 +181,53 @@ fn the_cockpit_deletes_interrupts_moves_frees_and_reruns_each_after_its_question
     );
     rt.block_on(sim.shutdown());
 }
+
+#[test]
+fn enter_follows_the_running_job_live_and_leaving_it_running_comes_back_to_the_cockpit() {
+    if !tmux_available() {
+        println!("skipped: tmux is not installed");
+        return;
+    }
+    let rt = runtime();
+    let sim = rt.block_on(start_sim_with(SimConfig {
+        step_delay: Duration::from_millis(50),
+        other_clients: 2,
+        ..SimConfig::default()
+    }));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmux = Tmux::new("watch-follow");
+    tmux.start(&script(&sim, dir.path()));
+    tmux.wait_for_screen("the running job", |s| s.contains("running"));
+    tmux.keys("g");
+    tmux.keys("Enter");
+    // The live view of `run`, for a prompt of another client, under its client id.
+    tmux.wait_for_screen("the live view stepping", |s| {
+        s.contains("it/s") || s.contains("s/it")
+    });
+    tmux.keys("q");
+    tmux.wait_for_screen("the quit question", |s| s.contains("Quit?"));
+    tmux.keys("l");
+    tmux.wait_for_screen("the cockpit again", |s| {
+        s.contains("Jobs") && s.contains("back from prompt")
+    });
+    assert!(
+        requests_to(&sim, "POST", "/interrupt").is_empty(),
+        "leaving it running stops nothing"
+    );
+    tmux.keys("q");
+    let exit = dir.path().join("exit");
+    let start = Instant::now();
+    while !exit.exists() {
+        assert!(
+            start.elapsed() < WAIT,
+            "watch did not exit:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&exit).expect("exit").trim(),
+        "EXIT=0"
+    );
+    rt.block_on(sim.shutdown());
+}
