@@ -211,7 +211,13 @@ fn render_cockpit(c: &mut Criterion) {
             b.iter(|| {
                 terminal.clear().expect("clear");
                 terminal
-                    .draw(|frame| comfy_tui::watch::view::render(frame, &cockpit))
+                    .draw(|frame| {
+                        comfy_tui::watch::view::render(
+                            frame,
+                            &cockpit,
+                            &comfy_tui::ui::preview::PreviewState::halfblocks(),
+                        )
+                    })
                     .expect("draw");
             });
         });

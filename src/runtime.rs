@@ -382,6 +382,12 @@ impl Runtime {
                     // The strip keeps the last figures; the socket tells of a dead server.
                     Err(_) => return,
                 },
+                Effect::FetchPicture(server, file) => {
+                    match crate::watch::requests::picture(&ctx.client, &file).await {
+                        Some(bytes) => Event::Server(server, ServerEvent::Picture { file, bytes }),
+                        None => return,
+                    }
+                }
                 Effect::Manage(server, request) => {
                     let kind = request.kind();
                     let outcome =

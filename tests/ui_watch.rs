@@ -86,7 +86,13 @@ fn draw(cockpit: &Cockpit) -> Terminal<TestBackend> {
     let (width, height) = cockpit.screen;
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
     terminal
-        .draw(|frame| view::render(frame, cockpit))
+        .draw(|frame| {
+            view::render(
+                frame,
+                cockpit,
+                &comfy_tui::ui::preview::PreviewState::halfblocks(),
+            )
+        })
         .expect("draw");
     terminal
 }
@@ -169,4 +175,67 @@ fn a_filter_being_typed_and_an_answer_in_the_footer() {
     );
     assert!(cockpit.notice.is_some(), "a running job cannot be deleted");
     insta::assert_snapshot!("notice_80x24", draw(&cockpit).backend());
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .expect("png");
+    out.into_inner()
+}
+
+#[test]
+fn a_finished_job_shows_its_output_picture_in_the_preview_pane() {
+    use comfy_tui::ui::preview::{PreviewState, Source, Target};
+    let (mut cockpit, t0) = cockpit(120, 40);
+    keys(&mut cockpit, t0, &[Key::Char('G')]);
+    let file = cockpit
+        .picture
+        .file()
+        .cloned()
+        .expect("the picture is asked for");
+    assert_eq!(file.filename, "lighthouse_00001_.png");
+    update(
+        &mut cockpit,
+        Stamped::new(
+            t0,
+            Event::Server(
+                ServerKey::FIRST,
+                ServerEvent::Picture {
+                    file: file.clone(),
+                    bytes: png(64, 64).into(),
+                },
+            ),
+        ),
+    );
+    let area = comfy_tui::ui::cockpit::layout(
+        ratatui::layout::Rect::new(0, 0, 120, 40),
+        cockpit.rows.len(),
+    )
+    .and_then(|a| a.preview)
+    .expect("a preview pane at 120×40");
+    let mut preview = PreviewState::halfblocks();
+    let bytes = match &cockpit.picture {
+        comfy_tui::watch::state::Picture::Have(_, bytes) => bytes.clone(),
+        other => panic!("the picture arrived: {other:?}"),
+    };
+    let job = preview
+        .job_for_bytes(
+            Target {
+                source: Source::Remote(file),
+                size: area.as_size(),
+            },
+            bytes,
+        )
+        .expect("a decode");
+    preview.finish(job.run());
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    terminal
+        .draw(|frame| view::render(frame, &cockpit, &preview))
+        .expect("draw");
+    insta::assert_snapshot!("picture_120x40", terminal.backend());
 }

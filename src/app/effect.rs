@@ -43,6 +43,8 @@ pub enum Effect {
     PollStats(ServerKey),
     /// Ask something of the server for any prompt, ours or not (the cockpit's keys).
     Manage(ServerKey, Request),
+    /// Read one output picture from `/view` (the cockpit's preview of a finished job).
+    FetchPicture(ServerKey, FileRef),
     /// Follow a prompt in the live view, under its client id (the cockpit's Enter).
     Follow(ServerKey, PromptId),
     /// Leave: the process exits with this code once the screen is restored.

@@ -103,6 +103,11 @@ pub enum ServerEvent {
         reason: String,
     },
     Stats(SystemStats),
+    /// An output picture read from `/view` (`Effect::FetchPicture`).
+    Picture {
+        file: FileRef,
+        bytes: bytes::Bytes,
+    },
     /// A request made of the server (`Effect::Manage`) was carried out, or failed.
     Managed {
         request: RequestKind,

@@ -32,6 +32,8 @@ pub enum Source {
     Preview(u64),
     /// A saved output file.
     Output(PathBuf),
+    /// An output read from the server (the cockpit's detail pane), by its name there.
+    Remote(crate::comfy::FileRef),
 }
 
 /// What the pane wants: a picture at a size in cells.
@@ -152,6 +154,9 @@ impl PreviewState {
         let input = match &target.source {
             Source::Preview(_) => Input::Bytes(app.job().latest_preview.as_ref()?.image.clone()),
             Source::Output(path) => Input::File(path.clone()),
+            // The run view never wants one: pictures from the server come with their
+            // bytes (`job_for_bytes`).
+            Source::Remote(_) => return None,
         };
         self.in_flight = Some(target.clone());
         Some(DecodeJob {
@@ -207,6 +212,55 @@ impl PreviewState {
             }
             Err(reason) => self.failed = Some((decoded.target, reason)),
         }
+    }
+
+    /// A decode of `bytes` (a picture read from the server) for `target`, unless that
+    /// target is shown, failed or being decoded already.
+    pub fn job_for_bytes(&mut self, target: Target, bytes: Bytes) -> Option<DecodeJob> {
+        let known = |t: Option<&Target>| t == Some(&target);
+        if self.in_flight.is_some()
+            || known(self.shown.as_ref().map(|(t, _)| t))
+            || known(self.failed.as_ref().map(|(t, _)| t))
+        {
+            return None;
+        }
+        self.in_flight = Some(target.clone());
+        Some(DecodeJob {
+            picker: self.picker_for(&target.source),
+            target,
+            input: Input::Bytes(bytes),
+        })
+    }
+
+    /// Draws the picture on screen centred in `area` when it is `source`'s, or says why
+    /// there is none (the cockpit's preview pane).
+    pub fn render_source(&self, frame: &mut Frame<'_>, area: Rect, source: &Source) {
+        if let Some((target, protocol)) = &self.shown
+            && target.source == *source
+        {
+            let size = protocol.size();
+            if size.width <= area.width && size.height <= area.height {
+                let x = area.x + (area.width - size.width) / 2;
+                let y = area.y + (area.height - size.height) / 2;
+                frame.render_widget(
+                    Image::new(protocol),
+                    Rect::new(x, y, size.width, size.height),
+                );
+                return;
+            }
+        }
+        let message = match &self.failed {
+            Some((target, reason)) if target.source == *source => Line::styled(
+                format!("cannot show it: {}", sanitize(reason)),
+                theme::dim(),
+            ),
+            _ => Line::styled("loading…", theme::dim()),
+        };
+        let y = area.y + area.height / 2;
+        frame.render_widget(
+            Paragraph::new(message).alignment(Alignment::Center),
+            Rect::new(area.x, y, area.width, 1.min(area.height)),
+        );
     }
 
     /// Decodes on the calling thread (tests, and inside the blocking task).

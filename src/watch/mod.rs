@@ -18,6 +18,7 @@ use crate::comfy::{ClientId, ComfyClient, PromptId, ServerUrl};
 use crate::runtime::{Liveness, RunContext, Runtime};
 use crate::session::Server;
 use crate::terminal::Guard;
+use crate::ui::preview::{DecodeJob, Decoded, PreviewState, Source, Target};
 use state::{Cockpit, Notice};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -119,10 +120,17 @@ async fn drive(
     runtime.start();
     resized(&mut cockpit, &mut guard)?;
     let mut last_draw: Option<Instant> = None;
+    let picker = crate::terminal::picker(crate::terminal::graphics_likely());
+    let mut preview = PreviewState::new(picker);
+    let (decoded_tx, mut decoded_rx) = tokio::sync::mpsc::unbounded_channel::<Decoded>();
     let code = 'run: loop {
         let frame_due = last_draw.filter(|_| cockpit.dirty).map(|t| t + FRAME);
         tokio::select! {
             biased;
+            Some(decoded) = decoded_rx.recv() => {
+                preview.finish(decoded);
+                cockpit.dirty = true;
+            }
             batch = runtime.next_batch() => {
                 if batch.is_empty() {
                     break 'run crate::exit::SUCCESS;
@@ -154,11 +162,17 @@ async fn drive(
             }
             () = sleep_until(frame_due), if frame_due.is_some() => {}
         }
+        if let Some(job) = picture_job(&cockpit, &mut preview) {
+            let tx = decoded_tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let _ = tx.send(job.run());
+            });
+        }
         if cockpit.dirty && last_draw.is_none_or(|t| t.elapsed() >= FRAME) {
             last_draw = Some(Instant::now());
             guard
                 .terminal()
-                .draw(|frame| view::render(frame, &cockpit))?;
+                .draw(|frame| view::render(frame, &cockpit, &preview))?;
             cockpit.dirty = false;
         }
     };
@@ -167,6 +181,24 @@ async fn drive(
     runtime.shutdown();
     drop(guard);
     Ok((code, cockpit.fatal.take()))
+}
+
+/// A decode of the selected job's picture at the preview pane's size, when one is due.
+fn picture_job(cockpit: &Cockpit, preview: &mut PreviewState) -> Option<DecodeJob> {
+    let state::Picture::Have(file, bytes) = &cockpit.picture else {
+        return None;
+    };
+    let (width, height) = cockpit.screen;
+    let area = crate::ui::cockpit::layout(
+        ratatui::layout::Rect::new(0, 0, width, height),
+        cockpit.rows.len(),
+    )?
+    .preview?;
+    let target = Target {
+        source: Source::Remote(file.clone()),
+        size: area.as_size(),
+    };
+    preview.job_for_bytes(target, bytes.clone())
 }
 
 /// Tells the cockpit the terminal's size (at start and after the live view).

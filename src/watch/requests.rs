@@ -6,6 +6,30 @@ use crate::comfy::{ComfyClient, PromptId};
 use crate::text::sanitize;
 use std::path::Path;
 
+/// The most of a picture the cockpit reads to show it.
+const PICTURE_LIMIT: usize = 32 * 1024 * 1024;
+
+/// One output picture, whole, when the server serves it and it is not too large to show.
+pub async fn picture(client: &ComfyClient, file: &crate::comfy::FileRef) -> Option<bytes::Bytes> {
+    use futures_util::StreamExt;
+    let response = client.view(file).await.ok()?;
+    if response
+        .content_length()
+        .is_some_and(|n| n > PICTURE_LIMIT as u64)
+    {
+        return None;
+    }
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        body.extend_from_slice(&chunk.ok()?);
+        if body.len() > PICTURE_LIMIT {
+            return None;
+        }
+    }
+    Some(bytes::Bytes::from(body))
+}
+
 pub async fn carry_out(
     client: &ComfyClient,
     out_dir: &Path,

@@ -58,6 +58,23 @@ impl Poll {
     }
 }
 
+/// The picture the preview pane shows: the selected finished job's first image output.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Picture {
+    None,
+    Fetching(crate::comfy::FileRef),
+    Have(crate::comfy::FileRef, bytes::Bytes),
+}
+
+impl Picture {
+    pub fn file(&self) -> Option<&crate::comfy::FileRef> {
+        match self {
+            Self::None => None,
+            Self::Fetching(file) | Self::Have(file, _) => Some(file),
+        }
+    }
+}
+
 /// The answer to the last request, shown in the footer until the next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -79,6 +96,10 @@ pub struct Cockpit {
     pub filter: Filter,
     pub popup: Option<Popup>,
     pub notice: Option<Notice>,
+    pub picture: Picture,
+    /// The step progress the socket heard of a prompt (only prompts without a client id,
+    /// or servers that broadcast progress, reach a watcher's socket).
+    pub progress: Option<(PromptId, f64)>,
     pub listing: Poll,
     pub stats: Poll,
     /// When this cockpit first saw each listed prompt, and first saw it running (ms since
@@ -112,6 +133,8 @@ impl Cockpit {
             filter: Filter::Off,
             popup: None,
             notice: None,
+            picture: Picture::None,
+            progress: None,
             listing: Poll::default(),
             stats: Poll::default(),
             first_seen: HashMap::new(),

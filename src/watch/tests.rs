@@ -312,3 +312,25 @@ fn an_unreachable_server_ends_the_cockpit_saying_why() {
     assert_eq!(effects, vec![Effect::Exit(crate::exit::UNREACHABLE)]);
     assert_eq!(cockpit.fatal.as_deref(), Some("refused"));
 }
+
+#[test]
+fn a_broadcast_progress_shows_on_the_running_row_and_a_finished_job_fetches_its_picture() {
+    let (mut cockpit, t0) = listed();
+    let progress = ServerMessage::parse(&format!(
+        r#"{{"type":"progress","data":{{"value":3,"max":12,"prompt_id":"{RUNNING}","node":"1"}}}}"#
+    ))
+    .expect("progress");
+    server(&mut cockpit, t0, ServerEvent::Ws(WsItem::Message(progress)));
+    assert_eq!(cockpit.rows[0].progress, Some(0.25));
+    // The finished job's first picture is read once for the preview pane.
+    key(&mut cockpit, t0, Key::Char('g'));
+    let effects = key(&mut cockpit, t0, Key::Char('G'));
+    match effects.as_slice() {
+        [Effect::FetchPicture(ServerKey::FIRST, file)] => assert_eq!(file.filename, "a.png"),
+        other => panic!("one picture read: {other:?}"),
+    }
+    assert!(
+        key(&mut cockpit, t0, Key::Char('G')).is_empty(),
+        "read once"
+    );
+}

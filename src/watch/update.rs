@@ -1,7 +1,7 @@
 //! The cockpit's pure update: one event in, state changed, effects out. No I/O, no clock.
 
 use super::keymap::{self, Action};
-use super::state::{Cockpit, Filter, Notice, Popup};
+use super::state::{Cockpit, Filter, Notice, Picture, Popup};
 use crate::app::effect::{Request, RequestKind};
 use crate::app::{Connection, Effect, Event, Key, ServerEvent, Stamped};
 use crate::cockpit::{self, Motion, Owner, RowState};
@@ -64,7 +64,42 @@ pub fn update(cockpit: &mut Cockpit, stamped: Stamped) -> Vec<Effect> {
         }
         Event::Signal(_) => effects.push(Effect::Exit(crate::exit::SUCCESS)),
     }
+    want_picture(cockpit, &mut effects);
     effects
+}
+
+/// The selected finished job's first image output is read for the preview pane, once per
+/// selection; nothing is read for other jobs (their previews go to their own clients).
+fn want_picture(cockpit: &mut Cockpit, effects: &mut Vec<Effect>) {
+    let wanted = cockpit
+        .selected_row()
+        .filter(|row| matches!(row.state, RowState::Finished(_)))
+        .and_then(|row| cockpit.history_item(&row.prompt_id))
+        .and_then(|item| {
+            item.entry
+                .files()
+                .map(|(_, file)| file)
+                .find(|file| is_picture(&file.filename))
+                .cloned()
+        });
+    if wanted.as_ref() == cockpit.picture.file() {
+        return;
+    }
+    cockpit.dirty = true;
+    cockpit.picture = match wanted {
+        Some(file) => {
+            effects.push(Effect::FetchPicture(cockpit.server, file.clone()));
+            Picture::Fetching(file)
+        }
+        None => Picture::None,
+    };
+}
+
+fn is_picture(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".png", ".jpg", ".jpeg", ".webp"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
 }
 
 /// Reads what is due: the listing and the memory figures, every two seconds while the
@@ -131,7 +166,16 @@ fn on_server(cockpit: &mut Cockpit, event: ServerEvent, at: Instant, effects: &m
             }
             cockpit.dirty |= cockpit.popup == Some(Popup::ServerLog);
         }
-        // Other prompts' progress goes to their own clients' sockets.
+        ServerEvent::Ws(WsItem::Message(ServerMessage::Progress(progress))) => {
+            // Heard only when the server broadcasts it (a prompt without a client id).
+            if let Some(id) = progress.prompt_id
+                && progress.max > 0.0
+            {
+                cockpit.progress = Some((id, (progress.value / progress.max).clamp(0.0, 1.0)));
+                rebuild_rows(cockpit);
+            }
+        }
+        // Other prompts' events go to their own clients' sockets.
         ServerEvent::Ws(_) | ServerEvent::Queue(_) => {}
         ServerEvent::Log(lines) => {
             let log = &mut cockpit.session.server_mut(key).log;
@@ -163,6 +207,12 @@ fn on_server(cockpit: &mut Cockpit, event: ServerEvent, at: Instant, effects: &m
             let server = cockpit.session.server_mut(key);
             if server.stats.as_ref() != Some(&stats) {
                 server.stats = Some(stats);
+                cockpit.dirty = true;
+            }
+        }
+        ServerEvent::Picture { file, bytes } => {
+            if cockpit.picture.file() == Some(&file) {
+                cockpit.picture = Picture::Have(file, bytes);
                 cockpit.dirty = true;
             }
         }
@@ -199,6 +249,13 @@ pub fn rebuild_rows(cockpit: &mut Cockpit) {
         mine.contains(id)
     });
     remember_times(cockpit, &mut all);
+    if let Some((id, fraction)) = &cockpit.progress
+        && let Some(row) = all
+            .iter_mut()
+            .find(|r| &r.prompt_id == id && r.state == RowState::Running)
+    {
+        row.progress = Some(*fraction);
+    }
     let rows = match cockpit.filter.query() {
         Some(query) => cockpit::filter::apply(&all, query),
         None => all,

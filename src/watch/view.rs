@@ -6,13 +6,14 @@ use super::state::{Cockpit, Filter, Popup};
 use crate::app::Connection;
 use crate::text::sanitize;
 use crate::ui::cockpit::{CockpitView, layout};
+use crate::ui::preview::{PreviewState, Source};
 use crate::ui::{popup, theme};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Padding, Paragraph, Wrap};
 
-pub fn render(frame: &mut Frame<'_>, cockpit: &Cockpit) {
+pub fn render(frame: &mut Frame<'_>, cockpit: &Cockpit, preview: &PreviewState) {
     let server = cockpit.server();
     let connection = match server.connection {
         Connection::Connecting => "connecting".to_owned(),
@@ -53,8 +54,15 @@ pub fn render(frame: &mut Frame<'_>, cockpit: &Cockpit) {
     };
     crate::ui::cockpit::render(frame, &view);
     let area = frame.area();
-    if let (Some(notice), Some(areas)) = (&cockpit.notice, layout(area, cockpit.rows.len())) {
-        render_notice(frame, areas.footer, &notice.text, notice.failed);
+    if let Some(areas) = layout(area, cockpit.rows.len()) {
+        if let (Some(rect), Some(file)) = (areas.preview, cockpit.picture.file())
+            && cockpit.popup.is_none()
+        {
+            preview.render_source(frame, rect, &Source::Remote(file.clone()));
+        }
+        if let Some(notice) = &cockpit.notice {
+            render_notice(frame, areas.footer, &notice.text, notice.failed);
+        }
     }
     match &cockpit.popup {
         None => {}

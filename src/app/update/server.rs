@@ -78,7 +78,9 @@ pub(super) fn on_event(
         }
         ServerEvent::Stats(stats) => app.session.server_mut(server).stats = Some(stats),
         // The run view asks for neither.
-        ServerEvent::ListingFailed { .. } | ServerEvent::Managed { .. } => {}
+        ServerEvent::ListingFailed { .. }
+        | ServerEvent::Managed { .. }
+        | ServerEvent::Picture { .. } => {}
         ServerEvent::Log(lines) => {
             let log = &mut app.session.server_mut(server).log;
             for line in lines {
