@@ -88,9 +88,24 @@ pub struct RunArgs {
     /// Override an input: NODE.INPUT=VALUE (NODE is an id, a title, or a unique class).
     #[arg(long = "set", value_name = "NODE.INPUT=VALUE")]
     pub sets: Vec<String>,
-    /// Set every seed / noise_seed input: `random` or a number.
-    #[arg(long, value_name = "random|N")]
+    /// Set every seed / noise_seed input, per job: `random`, a number, or `increment`
+    /// (`increment:N`), counting up per job from the workflow's seed (or from N).
+    #[arg(long, value_name = "random|N|increment[:N]")]
     pub seed: Option<String>,
+    /// Run N jobs of the workflow (each sweep combination N times).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub count: usize,
+    /// Sweep one input over values: NODE.INPUT=v1,v2,… with ranges a..b or a..b:step
+    /// (ends included). Repeated, the jobs are every combination.
+    #[arg(long = "sweep", value_name = "NODE.INPUT=VALUES")]
+    pub sweeps: Vec<String>,
+    /// How saved files are named, e.g. '{job}_{seed}_{filename}' (fields: job, prompt,
+    /// seed, node, filename, stem, ext).
+    #[arg(long = "name", value_name = "PATTERN")]
+    pub name: Option<String>,
+    /// Put the jobs at the front of the server's queue.
+    #[arg(long)]
+    pub front: bool,
     /// Give up (and cancel the prompt) after this long, e.g. `90s`, `10m`.
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub timeout: Option<std::time::Duration>,

@@ -1,7 +1,7 @@
 //! The faces without a terminal UI: JSON lines for scripts and agents, plain lines for
 //! people reading a log. Both print the app's reports over the same core as the TUI.
 
-use crate::app::{self, App, LogLine, Report};
+use crate::app::{self, App, JobKey, LogLine, Report};
 use crate::comfy::http::NodeError;
 use crate::job::Job;
 use crate::runtime::Runtime;
@@ -28,7 +28,8 @@ pub enum Format {
 pub struct Printer<W: Write> {
     format: Format,
     out: W,
-    last_progress: HashMap<String, Instant>,
+    /// Progress last printed, per job and node.
+    last_progress: HashMap<(JobKey, String), Instant>,
     held: Option<LogLine>,
 }
 
@@ -46,22 +47,27 @@ impl<W: Write> Printer<W> {
         self.out
     }
 
-    pub fn print(&mut self, line: LogLine, job: &Job) -> std::io::Result<()> {
+    pub fn print(&mut self, line: LogLine, app: &App) -> std::io::Result<()> {
+        if app.is_batch() && self.format == Format::Plain && !plain_batch_line(&line.report) {
+            // One line per job start and end (and its trouble) keeps a batch readable.
+            return Ok(());
+        }
         if let Report::Progress { node, value, max } = &line.report {
-            let last = self.last_progress.get(node.as_str());
+            let key = (line.job, node.to_string());
+            let last = self.last_progress.get(&key);
             let interval = match self.format {
                 Format::Json => JSON_PROGRESS_INTERVAL,
                 Format::Plain => PLAIN_PROGRESS_INTERVAL,
             };
             let due = last.is_none_or(|t| line.at.saturating_duration_since(*t) >= interval);
-            let same_node_held = matches!(&self.held, Some(LogLine { report: Report::Progress { node: held, .. }, .. }) if held == node);
+            let same_node_held = matches!(&self.held, Some(LogLine { job, report: Report::Progress { node: held, .. }, .. }) if held == node && *job == line.job);
             if !same_node_held {
-                self.flush_held(job)?;
+                self.flush_held(app)?;
             }
             if due || value >= max {
                 self.held = None;
-                self.last_progress.insert(node.to_string(), line.at);
-                return self.write(&line.report, job);
+                self.last_progress.insert(key, line.at);
+                return self.write(&line, app);
             }
             self.held = Some(line);
             return Ok(());
@@ -70,35 +76,55 @@ impl<W: Write> Printer<W> {
             // A line per preview frame says nothing to a reader.
             return Ok(());
         }
-        self.flush_held(job)?;
-        self.write(&line.report, job)
+        self.flush_held(app)?;
+        self.write(&line, app)
     }
 
     /// Prints a held progress line: the latest value is always shown.
-    pub fn flush_held(&mut self, job: &Job) -> std::io::Result<()> {
+    pub fn flush_held(&mut self, app: &App) -> std::io::Result<()> {
         if let Some(line) = self.held.take() {
             if let Report::Progress { node, .. } = &line.report {
-                self.last_progress.insert(node.to_string(), line.at);
+                self.last_progress
+                    .insert((line.job, node.to_string()), line.at);
             }
-            self.write(&line.report, job)?;
+            self.write(&line, app)?;
         }
         Ok(())
     }
 
-    fn write(&mut self, report: &Report, job: &Job) -> std::io::Result<()> {
+    fn write(&mut self, line: &LogLine, app: &App) -> std::io::Result<()> {
+        let tracked = app.session.job(line.job);
+        let job = &tracked.job;
         match self.format {
             Format::Json => {
-                let mut value = report_json(report, job);
+                let mut value = match &line.report {
+                    Report::JobDone { .. } => job_done_json(tracked),
+                    report => report_json(report, job),
+                };
+                if app.is_batch() {
+                    // Every line of a batch says which job it is about.
+                    value["prompt_id"] = json!(job.prompt_id);
+                    value["job"] = json!(line.job.0);
+                }
                 stamp(&mut value);
                 writeln!(self.out, "{value}")
             }
-            Format::Plain => writeln!(self.out, "{}", report_plain(report, job)),
+            Format::Plain if app.is_batch() => writeln!(
+                self.out,
+                "job {}: {}",
+                line.job.0,
+                match &line.report {
+                    Report::JobDone { .. } => job_done_plain(tracked),
+                    report => report_plain(report, job),
+                }
+            ),
+            Format::Plain => writeln!(self.out, "{}", report_plain(&line.report, job)),
         }
     }
 
     /// The last line of every run.
     pub fn done(&mut self, app: &App) -> std::io::Result<()> {
-        self.flush_held(app.job())?;
+        self.flush_held(app)?;
         match self.format {
             Format::Json => {
                 let mut value = done_json(app);
@@ -226,6 +252,9 @@ pub fn report_json(report: &Report, job: &Job) -> Value {
         }),
         Report::Interrupted { node } => json!({"event": "interrupted", "node": node}),
         Report::Warning { message } => json!({"event": "warning", "message": message}),
+        Report::JobDone { status, exit_code } => {
+            json!({"event": "job_done", "status": status, "exit_code": exit_code})
+        }
     }
 }
 
@@ -327,7 +356,75 @@ pub fn done_line(status: &str, exit_code: i32, reason: Option<&str>) -> Value {
     })
 }
 
+/// What a plain batch prints: a job's start, end and trouble, and its progress.
+fn plain_batch_line(report: &Report) -> bool {
+    matches!(
+        report,
+        Report::Submitted { .. }
+            | Report::Rejected(_)
+            | Report::NotSubmitted { .. }
+            | Report::Started
+            | Report::Progress { .. }
+            | Report::Error(_)
+            | Report::Interrupted { .. }
+            | Report::OutputFailed { .. }
+            | Report::Warning { .. }
+            | Report::JobDone { .. }
+    )
+}
+
+/// A job's end in a batch: its status, its files, its seeds and swept values.
+fn job_done_json(tracked: &crate::session::Tracked) -> Value {
+    let saved: Vec<Value> = tracked
+        .saves
+        .saved
+        .iter()
+        .map(|s| json!(crate::path_text::json_parts(&s.path).0))
+        .collect();
+    let swept: serde_json::Map<String, Value> = tracked
+        .spec
+        .swept
+        .iter()
+        .map(|(target, value)| (target.clone(), json!(value)))
+        .collect();
+    json!({
+        "event": "job_done",
+        "prompt_id": tracked.job.prompt_id,
+        "job": tracked.key.0,
+        "status": tracked.status(),
+        "exit_code": tracked.exit_code(),
+        "saved": saved,
+        "failed": tracked
+            .saves
+            .failed
+            .iter()
+            .map(|(f, r)| json!({"filename": f.filename, "error": r}))
+            .collect::<Vec<_>>(),
+        "seeds": seeds_json(&tracked.spec.seeds, &tracked.job),
+        "swept": swept,
+        "reason": tracked.fatal,
+    })
+}
+
+fn job_done_plain(tracked: &crate::session::Tracked) -> String {
+    let mut line = format!(
+        "done: {}, {} file(s) saved",
+        tracked.status(),
+        tracked.saves.saved.len()
+    );
+    for (target, value) in &tracked.spec.swept {
+        line.push_str(&format!(", {}={}", sanitize(target), sanitize(value)));
+    }
+    if let Some(seed) = tracked.spec.seeds.first() {
+        line.push_str(&format!(", seed {}", seed.value));
+    }
+    line
+}
+
 fn done_json(app: &App) -> Value {
+    if app.is_batch() {
+        return batch_done_json(app);
+    }
     let nodes: Vec<Value> = app
         .job()
         .nodes
@@ -370,7 +467,54 @@ fn done_json(app: &App) -> Value {
     value
 }
 
+/// The last line of a batch: the overall status and code (the worst job's) and every
+/// job's end.
+fn batch_done_json(app: &App) -> Value {
+    let mut value = done_line(
+        app.status(),
+        app.exit_code(),
+        app.deciding().fatal.as_deref(),
+    );
+    value["client_id"] = json!(app.server().client_id);
+    value["elapsed"] = json!(app.elapsed().as_secs_f64());
+    value["jobs"] = app.session.jobs.iter().map(job_done_json).collect();
+    value["saved"] = app
+        .session
+        .jobs
+        .iter()
+        .flat_map(|t| &t.saves.saved)
+        .map(|s| json!(crate::path_text::json_parts(&s.path).0))
+        .collect();
+    value["failed"] = app
+        .session
+        .jobs
+        .iter()
+        .flat_map(|t| &t.saves.failed)
+        .map(|(f, r)| json!({"filename": f.filename, "error": r}))
+        .collect();
+    value
+}
+
 fn done_plain(app: &App) -> String {
+    if app.is_batch() {
+        let count = |status: &str| {
+            app.session
+                .jobs
+                .iter()
+                .filter(|t| t.status() == status)
+                .count()
+        };
+        let saved: usize = app.session.jobs.iter().map(|t| t.saves.saved.len()).sum();
+        return format!(
+            "done: {} ({} jobs: {} success, {} error, {} interrupted) in {:.1}s, {saved} file(s) saved",
+            app.status(),
+            app.session.jobs.len(),
+            count("success"),
+            count("error") + count("incomplete"),
+            count("interrupted"),
+            app.elapsed().as_secs_f64(),
+        );
+    }
     let mut line = format!(
         "done: {} in {:.1}s, {} file(s) saved",
         app.status(),
@@ -400,7 +544,7 @@ pub async fn run(mut runtime: Runtime, mut app: App, format: Format, out: impl W
         for event in batch {
             let effects = app::update(&mut app, event);
             for line in app.take_reports() {
-                let _ = printer.print(line, app.job());
+                let _ = printer.print(line, &app);
             }
             if let Some(code) = runtime.perform(effects) {
                 exit = Some(code);

@@ -2,7 +2,7 @@
 //! output folder, build the runtime, and pick the TUI or a headless face. Every local
 //! problem is reported here, before anything reaches the server.
 
-use crate::app::{App, AppConfig};
+use crate::app::App;
 use crate::cli::{FaceArgs, RunArgs};
 use crate::comfy::http::{ComfyClient, parse_headers};
 use crate::comfy::{ClientId, PromptId, ServerUrl, Workflow};
@@ -47,11 +47,11 @@ pub struct UsageError(pub String);
 
 /// Everything a run needs, checked.
 pub struct Prepared {
-    pub workflow: Workflow,
+    /// The jobs, in submission order (one for a plain run), their prompts in `context`.
+    pub jobs: Vec<PreparedJob>,
     pub context: RunContext,
     pub timeout: Option<std::time::Duration>,
     pub download: bool,
-    pub seeds: Vec<crate::comfy::workflow::Seed>,
     /// The output folder when this run created it: removed again if nothing lands in it.
     pub created_out: Option<PathBuf>,
     /// Where the workflow came from, for the job store.
@@ -63,6 +63,18 @@ pub struct Prepared {
     /// Following a prompt already on the server (`attach`): nothing is submitted.
     pub attach: Option<Attach>,
 }
+
+/// One job of a run: its graph and what makes it this job.
+#[derive(Debug, Clone)]
+pub struct PreparedJob {
+    pub workflow: Workflow,
+    pub seeds: Vec<crate::comfy::workflow::Seed>,
+    /// The swept inputs' values (`NODE.INPUT`, value).
+    pub swept: Vec<(String, String)>,
+}
+
+/// The most jobs one command makes.
+pub const MAX_JOBS: usize = 10_000;
 
 /// A prompt `attach` follows: already queued (with this number), running or finished.
 #[derive(Debug, Clone)]
@@ -145,23 +157,7 @@ pub fn prepare_loaded(
     for spec in &args.sets {
         workflow.apply_set(spec).map_err(|e| usage(&e))?;
     }
-    if let Some(seed) = &args.seed {
-        let fixed = match seed.as_str() {
-            "random" => None,
-            n => Some(n.parse::<u64>().map_err(|_| {
-                UsageError(format!("--seed {n}: expected `random` or a whole number"))
-            })?),
-        };
-        // The range the ComfyUI editor draws random seeds from.
-        let count =
-            workflow.apply_seed(|| fixed.unwrap_or_else(|| rand::random_range(0..=(1u64 << 50))));
-        if count == 0 {
-            return Err(UsageError(format!(
-                "--seed: workflow {} has no seed or noise_seed input to set",
-                loaded.origin
-            )));
-        }
-    }
+    let jobs = batch_jobs(args, &workflow, &loaded.origin)?;
     let (server, headers) = connection(args)?;
     if args.timeout == Some(std::time::Duration::ZERO) {
         return Err(UsageError(
@@ -200,13 +196,27 @@ pub fn prepare_loaded(
         .preview_method
         .clone()
         .or_else(|| (face == Face::Tui).then(|| "auto".to_owned()));
+    let names = args
+        .name
+        .as_deref()
+        .map(crate::batch::NamePattern::parse)
+        .transpose()
+        .map_err(UsageError)?;
     let context = RunContext {
         client,
         server,
         headers,
         client_id,
-        prompt_id: PromptId::random(),
-        prompt: workflow.nodes().clone(),
+        jobs: jobs
+            .iter()
+            .map(|job| crate::runtime::JobPrompt {
+                prompt_id: PromptId::random(),
+                prompt: job.workflow.nodes().clone(),
+                seed: job.seeds.first().and_then(|s| s.value.as_u64()),
+            })
+            .collect(),
+        front: args.front,
+        names,
         preview_method,
         out_dir: absolute(&args.out),
         liveness: Liveness {
@@ -223,8 +233,7 @@ pub fn prepare_loaded(
             source::Spec::File(path) => absolute(&path).display().to_string(),
             _ => loaded.origin.clone(),
         },
-        seeds: workflow.seeds(),
-        workflow,
+        jobs,
         context,
         timeout: args.timeout,
         download: !args.no_download,
@@ -232,6 +241,75 @@ pub fn prepare_loaded(
         picks: Vec::new(),
         attach: None,
     })
+}
+
+/// The jobs `--count`, `--sweep` and `--seed` make of the workflow (one without them):
+/// each a copy with its swept values set, then its seed.
+fn batch_jobs(
+    args: &RunArgs,
+    base: &Workflow,
+    origin: &str,
+) -> Result<Vec<PreparedJob>, UsageError> {
+    use crate::batch::{SeedMode, Sweep};
+    if args.count == 0 {
+        return Err(UsageError(
+            "--count 0: nothing to run; give 1 or more".into(),
+        ));
+    }
+    let sweeps = args
+        .sweeps
+        .iter()
+        .map(|s| Sweep::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(UsageError)?;
+    let total = sweeps
+        .iter()
+        .try_fold(args.count, |n, s| n.checked_mul(s.values.len()))
+        .filter(|n| *n <= MAX_JOBS)
+        .ok_or_else(|| {
+            UsageError(format!(
+                "--count and --sweep make more than {MAX_JOBS} jobs; split the batch"
+            ))
+        })?;
+    let mode = args
+        .seed
+        .as_deref()
+        .map(SeedMode::parse)
+        .transpose()
+        .map_err(UsageError)?
+        .unwrap_or(SeedMode::Keep);
+    let workflow_seed = base.seeds().first().and_then(|s| s.value.as_u64());
+    // The range the ComfyUI editor draws random seeds from.
+    let mut random = || rand::random_range(0..=(1u64 << 50));
+    let mut jobs = Vec::with_capacity(total);
+    for variant in crate::batch::variants(args.count, &sweeps) {
+        let mut workflow = base.clone();
+        for (target, value) in &variant.sets {
+            workflow
+                .apply_set(&format!("{target}={value}"))
+                .map_err(|e| UsageError(format!("--sweep: {e}")))?;
+        }
+        let set = match mode {
+            SeedMode::Keep => None,
+            // Every seed input its own, as one run always had.
+            SeedMode::Random => Some(workflow.apply_seed(&mut random)),
+            other => {
+                let seed = other.seed_for(variant.index, workflow_seed, &mut random);
+                seed.map(|seed| workflow.apply_seed(|| seed))
+            }
+        };
+        if set == Some(0) {
+            return Err(UsageError(format!(
+                "--seed: workflow {origin} has no seed or noise_seed input to set"
+            )));
+        }
+        jobs.push(PreparedJob {
+            seeds: workflow.seeds(),
+            workflow,
+            swept: variant.sets,
+        });
+    }
+    Ok(jobs)
 }
 
 fn absolute(path: &std::path::Path) -> PathBuf {
@@ -242,11 +320,10 @@ fn absolute(path: &std::path::Path) -> PathBuf {
 /// same shape on this server took (the only I/O here, before the loop starts).
 pub fn assemble(prepared: Prepared, interactive: bool) -> (Runtime, App) {
     let Prepared {
-        workflow,
+        jobs,
         context,
         timeout,
         download,
-        seeds,
         picks,
         created_out: _,
         origin,
@@ -254,41 +331,53 @@ pub fn assemble(prepared: Prepared, interactive: bool) -> (Runtime, App) {
         attach,
     } = prepared;
     let server = context.server.as_str().to_owned();
-    let mut job = Job::new(&workflow, context.prompt_id.clone());
-    if let Some(attach) = &attach {
-        // Already on the server: where it is, the queue and the history say.
-        let _ = job.submitted(
-            context.prompt_id.clone(),
-            attach.number,
-            std::time::Instant::now(),
-        );
-    }
-    job.expected = context.state.as_ref().and_then(|dir| {
+    let learned = context.state.as_ref().and_then(|dir| {
         dir.durations()
             .load()
             .inspect_err(|e| tracing::warn!("no learned durations: {e}"))
-            .ok()?
-            .expected(&server, &shape)
+            .ok()
     });
-    let config = AppConfig {
-        server: server.clone(),
-        client_id: context.client_id.clone(),
-        download,
-        timeout,
-        interactive,
-        seeds,
-        picks,
-        attach: attach.is_some(),
-    };
-    let mut app = App::new(job, config, std::time::Instant::now());
+    let now = std::time::Instant::now();
+    let mut tracked = Vec::with_capacity(jobs.len());
+    let mut shapes = Vec::with_capacity(jobs.len());
+    for (prepared, prompt) in jobs.into_iter().zip(&context.jobs) {
+        let mut job = Job::new(&prepared.workflow, prompt.prompt_id.clone());
+        if let Some(attach) = &attach {
+            // Already on the server: where it is, the queue and the history say.
+            let _ = job.submitted(prompt.prompt_id.clone(), attach.number, now);
+        }
+        // Sweeps can change the cost (steps, sizes): each job has its own shape.
+        let job_shape = if tracked.is_empty() {
+            shape.clone()
+        } else {
+            crate::state::shape::ShapeKey::of(prepared.workflow.nodes())
+        };
+        job.expected = learned
+            .as_ref()
+            .and_then(|l| l.expected(&server, &job_shape));
+        let spec = crate::session::JobSpec {
+            download,
+            timeout,
+            seeds: prepared.seeds,
+            picks: picks.clone(),
+            attach: attach.is_some(),
+            swept: prepared.swept,
+        };
+        shapes.push(job_shape);
+        tracked.push((job, spec));
+    }
+    let label = crate::session::Server::new(server.clone(), context.client_id.clone());
+    let mut app = App::batch(label, tracked, interactive, now);
     if context.state.is_some() {
-        app.session.jobs[0].recording = Some(crate::session::recording::Recording::new(
-            server,
-            context.client_id.clone(),
-            origin,
-            shape,
-            std::time::SystemTime::now(),
-        ));
+        for (tracked, shape) in app.session.jobs.iter_mut().zip(shapes) {
+            tracked.recording = Some(crate::session::recording::Recording::new(
+                server.clone(),
+                context.client_id.clone(),
+                origin.clone(),
+                shape,
+                std::time::SystemTime::now(),
+            ));
+        }
     }
     (Runtime::new(context), app)
 }
@@ -380,7 +469,11 @@ pub async fn run(args: RunArgs) -> i32 {
             };
         }
         if let Some(catalog) = &catalog
-            && let Err(e) = crate::check::command::check_prompt(catalog, &prepared.context.prompt)
+            && let Some(e) = prepared
+                .context
+                .jobs
+                .iter()
+                .find_map(|job| crate::check::command::check_prompt(catalog, &job.prompt).err())
         {
             remove_created_out(&prepared);
             return report_usage(&e, face);

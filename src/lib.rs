@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod attach;
+pub mod batch;
 pub mod budget;
 pub mod check;
 pub mod cli;

@@ -198,6 +198,11 @@ pub fn local_name(file: &FileRef) -> String {
     safe_component(&parts.join("_"))
 }
 
+/// A name of the user's pattern made safe as one file name (no separators, no `..`).
+pub fn safe_name(name: &str) -> String {
+    safe_component(&name.replace(['/', '\\'], "_"))
+}
+
 /// `name (n).ext` for the n-th alternative when `name.ext` exists.
 fn numbered(name: &str, n: u32) -> String {
     match name.rsplit_once('.') {
@@ -213,6 +218,17 @@ pub async fn download(
     client: &ComfyClient,
     file: &FileRef,
     dir: &Path,
+    progress: impl FnMut(u64, Option<u64>),
+) -> Result<(PathBuf, u64), SaveError> {
+    download_as(client, file, dir, &local_name(file), progress).await
+}
+
+/// [`download`] under a name of the caller's (already safe: see [`safe_name`]).
+pub async fn download_as(
+    client: &ComfyClient,
+    file: &FileRef,
+    dir: &Path,
+    name: &str,
     mut progress: impl FnMut(u64, Option<u64>),
 ) -> Result<(PathBuf, u64), SaveError> {
     let response = client.view(file).await?;
@@ -266,9 +282,7 @@ pub async fn download(
     if let Some(expected) = expected.filter(|&n| n != received) {
         return Err(SaveError::Truncated { expected, received });
     }
-    partial
-        .persist(dir, &local_name(file))
-        .map(|path| (path, received))
+    partial.persist(dir, name).map(|path| (path, received))
 }
 
 /// Writes bytes already in memory (an image that came over the socket) the same way:

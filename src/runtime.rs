@@ -61,8 +61,12 @@ pub struct RunContext {
     pub server: ServerUrl,
     pub headers: HeaderMap,
     pub client_id: ClientId,
-    pub prompt_id: PromptId,
-    pub prompt: Map<String, Value>,
+    /// Each job's prompt, by its `JobKey`.
+    pub jobs: Vec<JobPrompt>,
+    /// Jobs go ahead of everything pending (`--front`).
+    pub front: bool,
+    /// How saved files are named (`--name`); none: the server's names, made safe.
+    pub names: Option<crate::batch::NamePattern>,
     pub preview_method: Option<String>,
     pub out_dir: PathBuf,
     pub liveness: Liveness,
@@ -70,6 +74,39 @@ pub struct RunContext {
     pub state: Option<crate::state::StateDir>,
     /// The editor's graph the prompt was converted from, sent along with it.
     pub workflow: Option<Value>,
+}
+
+/// One job's prompt as it is submitted.
+#[derive(Debug, Clone)]
+pub struct JobPrompt {
+    pub prompt_id: PromptId,
+    pub prompt: Map<String, Value>,
+    /// The seed it was given (for `--name`'s `{seed}`).
+    pub seed: Option<u64>,
+}
+
+impl RunContext {
+    /// The name a job's output is saved under.
+    fn local_name(
+        &self,
+        job: JobKey,
+        node: &crate::comfy::NodeId,
+        file: &crate::comfy::FileRef,
+    ) -> String {
+        let plain = crate::output::local_name(file);
+        match (&self.names, self.jobs.get(job.0)) {
+            (Some(pattern), Some(prompt)) => {
+                crate::output::safe_name(&pattern.render(crate::batch::name::NameParts {
+                    job: job.0,
+                    prompt: prompt.prompt_id.short(),
+                    seed: prompt.seed,
+                    node: node.as_str(),
+                    filename: &plain,
+                }))
+            }
+            _ => plain,
+        }
+    }
 }
 
 pub type EventSender = mpsc::Sender<Stamped>;
@@ -258,7 +295,15 @@ impl Runtime {
                             let _ = tx.try_send(Stamped::new(now, event));
                         }
                     };
-                    match crate::output::download(&ctx.client, &file, &ctx.out_dir, progress).await
+                    let name = ctx.local_name(job, &node, &file);
+                    match crate::output::download_as(
+                        &ctx.client,
+                        &file,
+                        &ctx.out_dir,
+                        &name,
+                        progress,
+                    )
+                    .await
                     {
                         Ok((path, bytes)) => Event::Job(
                             job,
@@ -285,7 +330,7 @@ impl Runtime {
                     file,
                     image,
                 } => {
-                    let (dir, name) = (ctx.out_dir.clone(), crate::output::local_name(&file));
+                    let (dir, name) = (ctx.out_dir.clone(), ctx.local_name(job, &node, &file));
                     let saved = tokio::task::spawn_blocking(move || {
                         crate::output::save_bytes(&image, &dir, &name)
                     })
@@ -441,12 +486,22 @@ fn cancel_result(job: JobKey, result: Result<(), HttpError>) -> Event {
 }
 
 async fn submit(ctx: &RunContext, job: JobKey) -> Event {
+    let Some(prompt) = ctx.jobs.get(job.0) else {
+        return Event::Job(
+            job,
+            JobEvent::SubmitFailed {
+                reason: "no such job".into(),
+                maybe_sent: false,
+            },
+        );
+    };
     let request = SubmitRequest {
-        prompt: &ctx.prompt,
+        prompt: &prompt.prompt,
         client_id: &ctx.client_id,
-        prompt_id: &ctx.prompt_id,
+        prompt_id: &prompt.prompt_id,
         preview_method: ctx.preview_method.as_deref(),
         workflow: ctx.workflow.as_ref(),
+        front: ctx.front,
     };
     match ctx.client.submit(&request).await {
         Ok(submitted) => Event::Job(job, JobEvent::Submitted(submitted)),

@@ -157,8 +157,9 @@ impl App {
             seeds: config.seeds,
             picks: config.picks,
             attach: config.attach,
+            swept: Vec::new(),
         };
-        let tracked = Tracked::new(job, ServerKey::FIRST, spec, now);
+        let tracked = Tracked::new(JobKey::FIRST, job, ServerKey::FIRST, spec, now);
         Self {
             session: Session::single(server, tracked),
             interactive: config.interactive,
@@ -170,6 +171,53 @@ impl App {
             pending_reports: Vec::new(),
             leaving: Leaving::Stay,
         }
+    }
+
+    /// The app of a batch: one server, many jobs, the first in focus.
+    pub fn batch(
+        server: Server,
+        jobs: Vec<(Job, JobSpec)>,
+        interactive: bool,
+        now: Instant,
+    ) -> Self {
+        let jobs = jobs
+            .into_iter()
+            .enumerate()
+            .map(|(index, (job, spec))| {
+                Tracked::new(JobKey(index), job, ServerKey::FIRST, spec, now)
+            })
+            .collect();
+        Self {
+            session: Session {
+                servers: vec![server],
+                jobs,
+                focus: JobKey::FIRST,
+            },
+            interactive,
+            log: Ring::new(LOG_CAPACITY),
+            ui: Ui::default(),
+            started: now,
+            now,
+            dirty: true,
+            pending_reports: Vec::new(),
+            leaving: Leaving::Stay,
+        }
+    }
+
+    /// More than one job: lines name their job, and the end sums them up.
+    pub fn is_batch(&self) -> bool {
+        self.session.jobs.len() > 1
+    }
+
+    /// The job that decides the outcome: the only one, or the worst of a batch
+    /// (rejected > error > lost > interrupted > success).
+    pub fn deciding(&self) -> &Tracked {
+        self.session
+            .jobs
+            .iter()
+            .rev()
+            .max_by_key(|t| crate::batch::severity(t.status()))
+            .unwrap_or_else(|| self.focused())
     }
 
     /// The job the view shows.
@@ -197,14 +245,14 @@ impl App {
         self.leaving == Leaving::WhenSettled
     }
 
-    /// The process exit code: the focused job's (the only one in a run).
+    /// The process exit code: the only job's, or the worst of a batch.
     pub fn exit_code(&self) -> i32 {
-        self.focused().exit_code()
+        self.deciding().exit_code()
     }
 
     /// The run's status word, as the `done` line and the summary give it.
     pub fn status(&self) -> &'static str {
-        self.focused().status()
+        self.deciding().status()
     }
 
     /// Takes the reports added since the last call.

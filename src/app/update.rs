@@ -2,7 +2,7 @@
 //! Server events reach every job on that server, job events reach their job, and keys
 //! and signals act on the session (the focused job, or every job of ours).
 
-use super::{App, Effect, Event, Leaving, LogLine, Popup, Signal, Stamped};
+use super::{App, Effect, Event, Leaving, LogLine, Popup, Report, Signal, Stamped};
 use crate::session::JobKey;
 use crate::ui::scroll::{self, Motion};
 
@@ -84,9 +84,7 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
                     // Asked to stop: the view, too, goes once the cancel lands.
                     app.leaving = Leaving::WhenSettled;
                 }
-                for key in app.session.job_keys() {
-                    request_cancel(&mut follow::Follow::new(app, key, &mut out), at);
-                }
+                cancel_all(app, at, &mut out);
             }
         }
         Event::Signal(Signal::Hangup) => {
@@ -97,9 +95,20 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
     after(app, answered, out)
 }
 
+/// Cancels every job of ours: the pending ones are deleted first, then the running ones
+/// interrupted, so that the server does not start the next of ours in between.
+fn cancel_all(app: &mut App, at: std::time::Instant, out: &mut Out) {
+    let mut keys: Vec<JobKey> = app.session.job_keys().collect();
+    keys.sort_by_key(|key| app.session.job(*key).job.phase == crate::job::Phase::Running);
+    for key in keys {
+        request_cancel(&mut follow::Follow::new(app, key, out), at);
+    }
+}
+
 /// What holds after every event: timeouts named as such, held reports released when a
 /// job ends or the app leaves, leaving once settled, the job store told.
 fn after(app: &mut App, answered: Option<JobKey>, mut out: Out) -> Vec<Effect> {
+    submit_next(app, &mut out);
     if out.finished.contains(&app.session.focus) {
         // A pending quit question stays: whatever the answer, it now means "quit".
         app.ui.popup = app
@@ -118,6 +127,17 @@ fn after(app: &mut App, answered: Option<JobKey>, mut out: Out) -> Vec<Effect> {
             tracked.release_held(&mut out.lines);
         }
     }
+    if app.is_batch() {
+        // Each job of a batch says when it is over, as it is.
+        let now = app.now;
+        for tracked in &mut app.session.jobs {
+            if tracked.closed_at.is_none() && (tracked.is_settled() || leaving(&out.effects)) {
+                tracked.closed_at = Some(now);
+                let (status, exit_code) = (tracked.status(), tracked.exit_code());
+                tracked.report(now, Report::JobDone { status, exit_code }, &mut out.lines);
+            }
+        }
+    }
     if (!app.interactive || app.quitting()) && app.is_settled() && !leaving(&out.effects) {
         out.effects.push(Effect::Exit(app.exit_code()));
     }
@@ -129,6 +149,35 @@ fn after(app: &mut App, answered: Option<JobKey>, mut out: Out) -> Vec<Effect> {
     }
     app.publish(out.lines);
     dedupe_polls(out.effects)
+}
+
+/// Submits the next job waiting for its turn, one POST at a time, so that a batch reaches
+/// the queue in its order; only once the socket listens, so that no event of it is missed.
+fn submit_next(app: &mut App, out: &mut Out) {
+    let now = app.now;
+    let session = &mut app.session;
+    let busy = session
+        .jobs
+        .iter()
+        .any(|t| t.job.phase == crate::job::Phase::Submitting);
+    if busy {
+        return;
+    }
+    let next = session.jobs.iter_mut().find(|t| {
+        t.job.phase == crate::job::Phase::Connecting
+            && !t.spec.attach
+            && session_connected(&session.servers, t.server)
+    });
+    if let Some(tracked) = next {
+        tracked.job.submitting(now);
+        out.effects.push(Effect::Submit(tracked.key));
+    }
+}
+
+fn session_connected(servers: &[crate::session::Server], key: crate::session::ServerKey) -> bool {
+    servers
+        .get(key.0)
+        .is_some_and(|s| s.connection == super::Connection::Connected)
 }
 
 /// Jobs on one server each ask its queue; one poll answers them all.

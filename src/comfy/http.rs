@@ -410,6 +410,8 @@ pub struct SubmitRequest<'a> {
     /// The editable graph the prompt was made from, sent as the web UI sends it
     /// (`extra_pnginfo.workflow`), so that the server's PNGs carry it.
     pub workflow: Option<&'a Value>,
+    /// Ahead of everything pending (`front: true`).
+    pub front: bool,
 }
 
 impl SubmitRequest<'_> {
@@ -421,12 +423,16 @@ impl SubmitRequest<'_> {
         if let Some(workflow) = self.workflow {
             extra_data.insert("extra_pnginfo".into(), json!({ "workflow": workflow }));
         }
-        json!({
+        let mut body = json!({
             "prompt": self.prompt,
             "client_id": self.client_id,
             "prompt_id": self.prompt_id,
             "extra_data": extra_data,
-        })
+        });
+        if self.front {
+            body["front"] = json!(true);
+        }
+        body
     }
 }
 
@@ -997,6 +1003,7 @@ mod tests {
             prompt_id: &"p".into(),
             preview_method: Some("auto"),
             workflow: None,
+            front: false,
         }
         .body();
         assert_eq!(body["client_id"], "c");

@@ -76,10 +76,17 @@ pub enum Report {
     Warning {
         message: String,
     },
+    /// A job of a batch has settled: its `job_done` line (drawn from the job itself).
+    JobDone {
+        status: &'static str,
+        exit_code: i32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogLine {
+    /// The job it is about.
+    pub job: crate::session::JobKey,
     pub at: Instant,
     pub report: Report,
 }

@@ -2,11 +2,11 @@
 //! asked of it, and its follow-up (cancel, sync, history, saves, ending, held reports),
 //! each its own state, so that every job is cancelled, resynced and saved on its own.
 
-use super::ServerKey;
 use super::follow::{Cancel, Ending, Hearing, HistoryFetch, Hold, QueueWatch};
 use super::recording::Recording;
 use super::report::{LogLine, Report};
 use super::saves::Saves;
+use super::{JobKey, ServerKey};
 use crate::comfy::http::Rejection;
 use crate::job::{Job, Outcome};
 use std::time::{Duration, Instant};
@@ -23,10 +23,13 @@ pub struct JobSpec {
     pub picks: Vec<crate::convert::DynamicPick>,
     /// A prompt that is already on the server (`attach`): nothing is submitted.
     pub attach: bool,
+    /// The swept inputs' values in a batch (`NODE.INPUT`, value).
+    pub swept: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
 pub struct Tracked {
+    pub key: JobKey,
     pub job: Job,
     pub server: ServerKey,
     pub spec: JobSpec,
@@ -44,11 +47,14 @@ pub struct Tracked {
     pub fatal: Option<String>,
     /// What the job store is told of this job (none: nothing is recorded).
     pub recording: Option<Recording>,
+    /// When the job settled and said so (a batch's `job_done`).
+    pub closed_at: Option<Instant>,
 }
 
 impl Tracked {
-    pub fn new(job: Job, server: ServerKey, spec: JobSpec, begun: Instant) -> Self {
+    pub fn new(key: JobKey, job: Job, server: ServerKey, spec: JobSpec, begun: Instant) -> Self {
         Self {
+            key,
             job,
             server,
             spec,
@@ -63,6 +69,7 @@ impl Tracked {
             rejection: None,
             fatal: None,
             recording: None,
+            closed_at: None,
         }
     }
 
@@ -120,7 +127,11 @@ impl Tracked {
                 | Report::NotSubmitted { .. }
                 | Report::Attached { .. }
         );
-        let line = LogLine { at, report };
+        let line = LogLine {
+            job: self.key,
+            at,
+            report,
+        };
         match &mut self.hold {
             Hold::Holding(held) if !answer => {
                 held.push(line);

@@ -118,6 +118,7 @@ pub fn describe(report: &Report, job: &Job) -> String {
         Report::Interrupted { node: Some(id) } => format!("interrupted at {}", node(id)),
         Report::Interrupted { node: None } => "interrupted".into(),
         Report::Warning { message } => message.clone(),
+        Report::JobDone { status, .. } => format!("job done: {status}"),
     }
 }
 

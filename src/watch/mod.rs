@@ -61,8 +61,9 @@ pub async fn run(args: WatchArgs) -> i32 {
         headers,
         client_id: client_id.clone(),
         // The cockpit submits nothing of its own; requests carry their own prompts.
-        prompt_id: PromptId::random(),
-        prompt: serde_json::Map::new(),
+        jobs: Vec::new(),
+        front: false,
+        names: None,
         preview_method: None,
         out_dir: std::path::absolute(&args.out).unwrap_or_else(|_| args.out.clone()),
         liveness: Liveness {

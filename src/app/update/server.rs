@@ -1,7 +1,7 @@
 //! A server's events: its socket opening and dropping, its messages handed to the jobs
 //! on it, its queue, its log.
 
-use super::super::{App, Connection, Effect, Report, ServerEvent};
+use super::super::{App, Connection, Report, ServerEvent};
 use super::Out;
 use super::follow::Follow;
 use super::job;
@@ -98,8 +98,7 @@ fn on_connected(
     at: Instant,
 ) {
     if f.t.job.phase == Phase::Connecting {
-        f.t.job.submitting(at);
-        f.effect(Effect::Submit(f.key));
+        // Submitted in turn, once the socket listens (`update::submit_next`).
     } else if f.t.spec.attach && !reconnect && !was_reconnecting {
         // Attached: the queue and the history say where the prompt is (nothing of its
         // past is replayed on the socket).
