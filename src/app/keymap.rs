@@ -5,6 +5,10 @@ use super::event::Key;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     Cancel,
+    /// Cancel every job of a batch.
+    CancelBatch,
+    /// Show the next (`]`) or the previous (`[`) job of a batch.
+    SwitchJob,
     Quit,
     TogglePreview,
     ToggleLog,
@@ -43,6 +47,22 @@ pub const KEYMAP: &[Binding] = &[
         hint: "cancel",
         help: "Cancel this run on the server (asks first). Ctrl-C does the same while it runs.",
         in_footer: true,
+    },
+    Binding {
+        keys: &[Key::Char('C')],
+        label: "C",
+        action: Action::CancelBatch,
+        hint: "cancel all",
+        help: "In a batch: cancel every job (asks first): pending ones are removed first, then the running one stops.",
+        in_footer: false,
+    },
+    Binding {
+        keys: &[Key::Char(']'), Key::Char('[')],
+        label: "] [",
+        action: Action::SwitchJob,
+        hint: "job",
+        help: "In a batch: show the next (]) or the previous ([) job.",
+        in_footer: false,
     },
     Binding {
         keys: &[Key::Char('q')],
@@ -165,6 +185,11 @@ pub const KEYMAP: &[Binding] = &[
         in_footer: false,
     },
 ];
+
+/// Keys that mean something only in a batch (the help of a single run leaves them out).
+pub fn batch_only(action: Action) -> bool {
+    matches!(action, Action::CancelBatch | Action::SwitchJob)
+}
 
 pub fn action_for(key: Key) -> Option<Action> {
     KEYMAP

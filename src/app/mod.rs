@@ -45,6 +45,8 @@ pub struct AppConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Popup {
     ConfirmCancel,
+    /// Cancel the whole batch?
+    ConfirmCancelBatch,
     ConfirmQuit,
     Help,
     /// The server's own log (`logs` messages after subscribing).

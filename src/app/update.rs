@@ -97,7 +97,7 @@ pub fn update(app: &mut App, stamped: Stamped) -> Vec<Effect> {
 
 /// Cancels every job of ours: the pending ones are deleted first, then the running ones
 /// interrupted, so that the server does not start the next of ours in between.
-fn cancel_all(app: &mut App, at: std::time::Instant, out: &mut Out) {
+pub(super) fn cancel_all(app: &mut App, at: std::time::Instant, out: &mut Out) {
     let mut keys: Vec<JobKey> = app.session.job_keys().collect();
     keys.sort_by_key(|key| app.session.job(*key).job.phase == crate::job::Phase::Running);
     for key in keys {

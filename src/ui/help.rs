@@ -46,15 +46,14 @@ pub fn markdown_key_table() -> String {
 
 /// The popup's lines at a given inner width; when they would be more than `height`, one
 /// line a key, cut short, so that every key and the way out still show.
-pub fn fitted_lines(width: u16, height: u16) -> Vec<Line<'static>> {
-    let lines = lines(width);
+pub fn fitted_lines(width: u16, height: u16, batch: bool) -> Vec<Line<'static>> {
+    let lines = lines(width, batch);
     if lines.len() <= usize::from(height) {
         return lines;
     }
     let label_width = label_width();
     let text_width = usize::from(width).saturating_sub(label_width).max(10);
-    let mut short: Vec<Line<'static>> = KEYMAP
-        .iter()
+    let mut short: Vec<Line<'static>> = shown(batch)
         .map(|binding| {
             Line::from(vec![
                 Span::styled(format!("{:<label_width$}", binding.label), theme::key()),
@@ -75,12 +74,19 @@ fn label_width() -> usize {
         + 2
 }
 
+/// The bindings the help shows: the batch keys only in a batch.
+fn shown(batch: bool) -> impl Iterator<Item = &'static crate::app::keymap::Binding> {
+    KEYMAP
+        .iter()
+        .filter(move |b| batch || !crate::app::keymap::batch_only(b.action))
+}
+
 /// The popup's lines at a given inner width.
-pub fn lines(width: u16) -> Vec<Line<'static>> {
+pub fn lines(width: u16, batch: bool) -> Vec<Line<'static>> {
     let label_width = label_width();
     let text_width = usize::from(width).saturating_sub(label_width).max(10);
     let mut lines = Vec::new();
-    for binding in KEYMAP {
+    for binding in shown(batch) {
         for (i, piece) in format::wrap(binding.help, text_width)
             .into_iter()
             .enumerate()
@@ -98,16 +104,24 @@ pub fn lines(width: u16) -> Vec<Line<'static>> {
 }
 
 /// Where the popup goes on a screen of `area`.
-pub fn area(area: Rect) -> Rect {
+pub fn area(area: Rect, batch: bool) -> Rect {
     let width = area.width.saturating_sub(4).min(MAX_WIDTH);
-    let body = fitted_lines(width.saturating_sub(4), area.height.saturating_sub(2));
+    let body = fitted_lines(
+        width.saturating_sub(4),
+        area.height.saturating_sub(2),
+        batch,
+    );
     let height = (body.len() as u16 + 2).min(area.height);
     popup::centered(area, width, height)
 }
 
-pub fn render(frame: &mut Frame<'_>, area: Rect) {
-    let rect = self::area(area);
-    let body = fitted_lines(rect.width.saturating_sub(4), area.height.saturating_sub(2));
+pub fn render(frame: &mut Frame<'_>, area: Rect, batch: bool) {
+    let rect = self::area(area, batch);
+    let body = fitted_lines(
+        rect.width.saturating_sub(4),
+        area.height.saturating_sub(2),
+        batch,
+    );
     let block = Block::bordered()
         .border_style(theme::popup_border())
         .title(Span::styled(" Keys ", theme::title()))

@@ -8,6 +8,7 @@ pub mod format;
 pub mod gauges;
 pub mod header;
 pub mod help;
+pub mod jobs;
 pub mod log;
 pub mod nodes;
 pub mod outputs;
@@ -40,6 +41,8 @@ const BODY_MIN_HEIGHT: u16 = 6;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
     pub header: Rect,
+    /// A batch's jobs and its contact strip.
+    pub jobs: Option<Rect>,
     pub graph: Rect,
     pub node: Rect,
     pub nodes: Rect,
@@ -75,6 +78,11 @@ pub fn layout(area: Rect, app: &App) -> Option<Areas> {
     ])
     .areas(area);
 
+    let jobs_height = jobs::wanted_height(app)
+        .min((middle.height / 3).max(4))
+        .min(middle.height.saturating_sub(BODY_MIN_HEIGHT));
+    let [jobs_area, middle] =
+        Layout::vertical([Constraint::Length(jobs_height), Constraint::Min(0)]).areas(middle);
     let mut spare = middle.height.saturating_sub(BODY_MIN_HEIGHT);
     let outputs_height = outputs::wanted_height(app).min(spare);
     spare -= outputs_height;
@@ -113,6 +121,7 @@ pub fn layout(area: Rect, app: &App) -> Option<Areas> {
     };
     Some(Areas {
         header,
+        jobs: (jobs_height > 0).then_some(jobs_area),
         graph,
         node,
         nodes: nodes_area,
@@ -134,6 +143,9 @@ pub fn render(frame: &mut Frame<'_>, app: &App, preview: &PreviewState) {
         return;
     };
     header::render(frame, areas.header, app);
+    if let Some(rect) = areas.jobs {
+        jobs::render(frame, rect, app);
+    }
     gauges::render_graph(frame, areas.graph, app);
     gauges::render_node(frame, areas.node, app);
     nodes::render(frame, areas.nodes, app);

@@ -35,6 +35,21 @@ fn question_for(app: &App) -> Option<(&'static str, String, &'static [AnswerBind
             let text = what.replace("{id}", &sanitize(app.job().prompt_id.short()));
             Some((" Cancel the run? ", text, CONFIRM_CANCEL))
         }
+        Popup::ConfirmCancelBatch => {
+            let left = app
+                .session
+                .jobs
+                .iter()
+                .filter(|t| !t.job.is_finished())
+                .count();
+            Some((
+                " Cancel the batch? ",
+                format!(
+                    "Cancel the {left} jobs not finished? Pending ones are removed first, then the running one stops."
+                ),
+                CONFIRM_CANCEL,
+            ))
+        }
         Popup::ConfirmQuit => Some((
             " Quit? ",
             "The run is still going on the server.".to_owned(),
@@ -46,7 +61,7 @@ fn question_for(app: &App) -> Option<(&'static str, String, &'static [AnswerBind
 /// Where the open popup goes on a screen of `area`, if one is open.
 pub fn area(area: Rect, app: &App) -> Option<Rect> {
     match app.ui.popup? {
-        Popup::Help => Some(help::area(area)),
+        Popup::Help => Some(help::area(area, app.is_batch())),
         Popup::ServerLog => Some(super::server_log::area(area)),
         _ => {
             let (_, text, table) = question_for(app)?;
@@ -58,7 +73,7 @@ pub fn area(area: Rect, app: &App) -> Option<Rect> {
 pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App) {
     match app.ui.popup {
         None => {}
-        Some(Popup::Help) => help::render(frame, area),
+        Some(Popup::Help) => help::render(frame, area, app.is_batch()),
         Some(Popup::ServerLog) => super::server_log::render(frame, area, app),
         Some(_) => {
             if let Some((title, text, table)) = question_for(app) {

@@ -29,6 +29,17 @@ pub(super) fn on_key(app: &mut App, key: Key, at: Instant, out: &mut Out) {
             }
             return;
         }
+        Some(Popup::ConfirmCancelBatch) => {
+            match keymap::answer_for(keymap::CONFIRM_CANCEL, key) {
+                Some(Answer::Yes) => {
+                    app.ui.popup = None;
+                    super::cancel_all(app, at, out);
+                }
+                Some(_) => app.ui.popup = None,
+                None => {}
+            }
+            return;
+        }
         Some(Popup::ConfirmQuit) => {
             match keymap::answer_for(keymap::CONFIRM_QUIT, key) {
                 Some(Answer::LeaveRunning | Answer::CancelRun) if app.job().is_finished() => {
@@ -43,7 +54,8 @@ pub(super) fn on_key(app: &mut App, key: Key, at: Instant, out: &mut Out) {
                 Some(Answer::CancelRun) => {
                     app.ui.popup = None;
                     app.leaving = Leaving::WhenSettled;
-                    request_cancel(&mut Follow::new(app, focus, out), at);
+                    // Quitting cancels all that is ours, not only the job in view.
+                    super::cancel_all(app, at, out);
                 }
                 Some(_) => app.ui.popup = None,
                 None => {}
@@ -93,6 +105,26 @@ pub(super) fn on_key(app: &mut App, key: Key, at: Instant, out: &mut Out) {
                 quit_when_settled(app, out);
             } else {
                 app.ui.popup = Some(Popup::ConfirmQuit);
+            }
+        }
+        Action::CancelBatch => {
+            if app.is_batch() && !app.session.jobs.iter().all(|t| t.job.is_finished()) {
+                app.ui.popup = Some(Popup::ConfirmCancelBatch);
+            }
+        }
+        Action::SwitchJob => {
+            let total = app.session.jobs.len();
+            let now = app.session.focus.0;
+            let next = if key == Key::Char(']') {
+                (now + 1).min(total.saturating_sub(1))
+            } else {
+                now.saturating_sub(1)
+            };
+            if next != now {
+                app.session.focus = crate::session::JobKey(next);
+                // The view starts over for the job now shown.
+                app.ui.nodes = Scroll::FOLLOW;
+                app.ui.error = Scroll::TOP;
             }
         }
         Action::TogglePreview => app.ui.hide_preview = !app.ui.hide_preview,
