@@ -799,6 +799,10 @@ fn every_keymap_action_is_reachable() {
             Action::Follow => nodes.follow && app.ui.log.follow,
             Action::FocusNext => app.ui.focus == Some(Pane::Nodes),
             Action::Suspend => effects == vec![Effect::Suspend],
+            // Batch keys do nothing in a single run (tests/ui_batch.rs covers them).
+            Action::CancelBatch | Action::SwitchJob => {
+                app.ui.popup.is_none() && effects.is_empty() && app.session.focus.0 == 0
+            }
             Action::ClosePopup => {
                 app.ui.popup = Some(Popup::Help);
                 send(&mut app, t0, Event::Key(binding.keys[0]));
