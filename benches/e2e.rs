@@ -2,7 +2,7 @@
 //! loopback with the release binary. Every scenario is bounded and stops by itself.
 //!
 //! `cargo bench --bench e2e` runs them all; `cargo bench --bench e2e -- NAME…` runs some
-//! (flood, tui_flood, startup, memory, huge_text, download, idle, traffic). Scenarios that need a terminal run
+//! (flood, tui_flood, startup, memory, huge_text, download, idle, traffic, sweep). Scenarios that need a terminal run
 //! the TUI inside tmux and are skipped when tmux is missing.
 
 use comfy_tui::comfy::http::ComfyClient;
@@ -53,6 +53,102 @@ fn main() {
     if run("traffic") {
         rt.block_on(traffic());
     }
+    if run("sweep") {
+        rt.block_on(sweep());
+    }
+}
+
+/// Figure 13: a 1,000-job sweep of a small graph (one step, one saved image each) against
+/// a simulator with no step delay: submission rate, end-to-end time, the client's peak
+/// RSS and CPU.
+async fn sweep() {
+    let sim = start_sim(Duration::ZERO).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let graph = json!({
+        "1": {"class_type": "ProbeSteps", "inputs": {"steps": 1, "step_seconds": 0.0, "seed": 0,
+              "fail_at_step": 0, "width": 64, "height": 64, "send_previews": false}},
+        "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "sweep"}}
+    });
+    let workflow = write_workflow(dir.path(), "sweep.json", &graph);
+    let url = sim.url();
+    let out = dir.path().join("out");
+    let result = tokio::task::spawn_blocking(move || {
+        let start = Instant::now();
+        let mut child = Command::new(BIN)
+            .args([
+                "run",
+                workflow.to_str().expect("utf-8"),
+                "--json",
+                "--server",
+                &url,
+                "--sweep",
+                "1.seed=0..999",
+                "--out",
+            ])
+            .arg(&out)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let stdout = child.stdout.take().expect("stdout");
+        let (mut first, mut last, mut submitted, mut finished) = (None, None, 0u64, 0u64);
+        let mut status = String::new();
+        for line in BufReader::new(stdout).lines() {
+            let value: Value = serde_json::from_str(&line.expect("line")).expect("json");
+            match value["event"].as_str() {
+                Some("submitted") => {
+                    submitted += 1;
+                    first = first.or(Some(Instant::now()));
+                    last = Some(Instant::now());
+                }
+                Some("job_done") => finished += 1,
+                Some("done") => {
+                    status = value["status"].as_str().unwrap_or_default().to_owned();
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let elapsed = start.elapsed();
+        let exit = child.wait().expect("wait");
+        let (maxrss, cpu) = children_rss_and_cpu();
+        (
+            elapsed,
+            first.zip(last).map(|(a, b)| b - a),
+            submitted,
+            finished,
+            status,
+            exit,
+            maxrss,
+            cpu,
+        )
+    })
+    .await
+    .expect("sweep");
+    let (elapsed, submitting, submitted, finished, status, exit, maxrss, cpu) = result;
+    let rate = submitting.map_or(0.0, |d| submitted as f64 / d.as_secs_f64().max(1e-9));
+    println!(
+        "sweep: {submitted} jobs submitted at {rate:.0} jobs/s, {finished} job_done lines, {status} ({exit}); end to end {:.2} s; client peak RSS {:.1} MB, CPU {:.2} s ({:.0} % of a core)",
+        elapsed.as_secs_f64(),
+        maxrss as f64 / 1024.0,
+        cpu.as_secs_f64(),
+        cpu.as_secs_f64() / elapsed.as_secs_f64() * 100.0
+    );
+    sim.shutdown().await;
+}
+
+/// The children's peak RSS (KiB) and their CPU time, user and system.
+fn children_rss_and_cpu() -> (i64, Duration) {
+    // SAFETY: getrusage only writes into the struct we pass.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    (usage.ru_maxrss, time(usage.ru_utime) + time(usage.ru_stime))
 }
 
 async fn start_sim(step_delay: Duration) -> SimHandle {

@@ -273,6 +273,8 @@ impl Runtime {
         let ctx = Arc::clone(&self.ctx);
         let tx = self.tx.clone();
         let downloads = Arc::clone(&self.downloads);
+        // Taken before the task runs: what an answer can know of starts here.
+        let asked = Instant::now();
         tokio::spawn(async move {
             let event = match effect {
                 Effect::Submit(job) => submit(&ctx, job).await,
@@ -373,7 +375,10 @@ impl Runtime {
                     ),
                 },
                 Effect::PollQueue(server) => match ctx.client.queue().await {
-                    Ok(snapshot) => Event::Server(server, ServerEvent::Queue(snapshot)),
+                    Ok(mut snapshot) => {
+                        snapshot.asked = Some(asked);
+                        Event::Server(server, ServerEvent::Queue(snapshot))
+                    }
                     // A failed poll changes nothing; liveness decides about the server.
                     Err(_) => return,
                 },

@@ -275,3 +275,49 @@ fn capital_c_deletes_every_pending_job_before_the_interrupt() {
         .collect();
     assert_eq!(order, ["delete 1", "delete 2", "delete 3", "interrupt 0"]);
 }
+
+#[test]
+fn a_queue_answer_asked_before_a_job_was_submitted_says_nothing_of_it() {
+    let (mut app, t0) = batch(2);
+    let at = |ms: u64| t0 + Duration::from_millis(ms);
+    send(
+        &mut app,
+        at(0),
+        Event::Server(
+            ServerKey::FIRST,
+            ServerEvent::Connected { reconnect: false },
+        ),
+    );
+    let submitted = |n: usize| {
+        Event::Job(
+            JobKey(n),
+            JobEvent::Submitted(Submitted {
+                prompt_id: PromptId::from(id(n).as_str()),
+                number: n as f64,
+                node_errors: vec![],
+            }),
+        )
+    };
+    send(&mut app, at(10), submitted(0));
+    send(&mut app, at(20), submitted(1));
+    // Two answers to polls asked before job 1 reached the server: neither lists it.
+    for _ in 0..2 {
+        let stale = comfy_tui::comfy::http::QueueSnapshot {
+            running: vec![PromptId::from(id(0).as_str())],
+            pending: vec![],
+            asked: Some(at(15)),
+        };
+        let effects = send(
+            &mut app,
+            at(3000),
+            Event::Server(ServerKey::FIRST, ServerEvent::Queue(stale)),
+        );
+        assert!(
+            !effects
+                .iter()
+                .any(|e| matches!(e, Effect::FetchHistory(JobKey(1), _))),
+            "{effects:?}"
+        );
+    }
+    assert!(!app.session.job(JobKey(1)).job.is_finished());
+}

@@ -276,6 +276,9 @@ pub struct QueueSnapshot {
     pub running: Vec<PromptId>,
     /// In execution order (sorted by `(number, prompt_id)`, not the heap order sent).
     pub pending: Vec<PromptId>,
+    /// When the client asked (set by whoever asked): an answer to a question asked before
+    /// a prompt reached the server says nothing of that prompt.
+    pub asked: Option<std::time::Instant>,
 }
 
 impl QueueSnapshot {
@@ -299,6 +302,7 @@ impl QueueSnapshot {
         let mut pending = items(value, "queue_pending");
         pending.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
         Self {
+            asked: None,
             running: items(value, "queue_running")
                 .into_iter()
                 .map(|(_, id)| id)

@@ -166,6 +166,7 @@ impl Scene {
     pub fn queued(&mut self) -> &mut Self {
         self.submitted().secs(0.2);
         let snapshot = QueueSnapshot {
+            asked: None,
             running: vec![PromptId::from("aaaaaaaa-0000-0000-0000-000000000000")],
             pending: vec![
                 PromptId::from("bbbbbbbb-0000-0000-0000-000000000000"),

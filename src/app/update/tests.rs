@@ -562,6 +562,7 @@ fn a_cancelled_queued_prompt_that_starts_anyway_is_interrupted() {
     submitted(&mut app, t0);
     send(&mut app, t0, Event::Signal(Signal::Interrupt));
     let queue = crate::comfy::http::QueueSnapshot {
+        asked: None,
         running: vec![PromptId::from("someone-else")],
         pending: vec![PromptId::from(PROMPT)],
     };
@@ -693,6 +694,7 @@ fn a_submission_without_an_answer_is_looked_for_in_the_queue() {
     );
     assert_eq!(effects, vec![Effect::PollQueue(ServerKey::FIRST)]);
     let queue = crate::comfy::http::QueueSnapshot {
+        asked: None,
         running: vec![PromptId::from(PROMPT)],
         pending: vec![],
     };
@@ -1056,6 +1058,7 @@ fn a_prompt_that_started_before_the_delete_took_is_interrupted() {
     send(&mut app, t0, Event::Signal(Signal::Interrupt));
     // The queue shows it running: the socket's news has not come yet.
     let running = crate::comfy::http::QueueSnapshot {
+        asked: None,
         running: vec![PromptId::from(PROMPT)],
         pending: vec![],
     };
@@ -1085,6 +1088,7 @@ fn a_queue_answer_that_overtakes_the_socket_is_no_sign_of_a_deaf_socket() {
     submitted(&mut app, t0);
     app.take_reports();
     let running = crate::comfy::http::QueueSnapshot {
+        asked: None,
         running: vec![PromptId::from(PROMPT)],
         ..Default::default()
     };
