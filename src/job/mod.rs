@@ -149,6 +149,9 @@ pub struct Job {
     /// Output images received as binary frames (`SaveImageWebsocket`).
     pub websocket_images: u64,
     pub submitted_at: Option<Instant>,
+    /// When the server's answer said it has the prompt (a queue read asked earlier may
+    /// not list it yet).
+    pub accepted_at: Option<Instant>,
     pub started_at: Option<Instant>,
     pub finished_at: Option<Instant>,
     /// The outcome announced by success/error/interrupt, final at `executing null`, and
@@ -201,6 +204,7 @@ impl Job {
             latest_preview_node: None,
             websocket_images: 0,
             submitted_at: None,
+            accepted_at: None,
             started_at: None,
             finished_at: None,
             pending_outcome: None,
@@ -258,6 +262,7 @@ impl Job {
     /// when the server chose another id than ours.
     pub fn submitted(&mut self, prompt_id: PromptId, number: f64, at: Instant) -> Vec<Notice> {
         self.number = Some(number);
+        self.accepted_at = Some(at);
         if self.phase == Phase::Submitting || self.phase == Phase::Connecting {
             self.phase = Phase::Queued;
         }

@@ -173,7 +173,7 @@ pub(super) fn on_ws(f: &mut Follow, item: &WsItem, at: Instant) {
 
 /// The server's queue, as `/queue` answered: where the job is, or that it is gone.
 pub(super) fn on_queue(f: &mut Follow, snapshot: &QueueSnapshot, at: Instant) {
-    if let (Some(asked), Some(submitted)) = (snapshot.asked, f.t.job.submitted_at)
+    if let (Some(asked), Some(submitted)) = (snapshot.asked, f.t.job.accepted_at)
         && asked < submitted
     {
         // Asked before the server had this prompt (another job's poll, in a batch): the
