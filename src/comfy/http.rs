@@ -58,7 +58,8 @@ pub enum HttpError {
     UploadRefused {
         /// The local file, as a person should see it.
         file: String,
-        rejection: Rejection,
+        /// Boxed: every result of this client carries the error's size.
+        rejection: Box<Rejection>,
     },
     /// The local file to upload could not be read (before or while it was sent).
     #[error("cannot read {path}: {reason}")]

@@ -175,7 +175,8 @@ fn upload_refusal(file: &str, status: StatusCode, text: &str) -> Rejection {
 impl ComfyClient {
     /// Uploads the file at `path` into `subfolder` of the server's input folder
     /// (`type=input`, `overwrite=false`), streamed from disk. `progress(sent, total)` is
-    /// called with the bytes of the file sent so far, at most once per chunk read.
+    /// called with the bytes of the file sent so far: `(0, total)` first, then once per
+    /// chunk read (256 KiB), ending with `(total, total)` when the whole file went out.
     ///
     /// The answer names the stored file, which is what a prompt must use: the server
     /// renames a file whose name is taken by other content. Any 4xx is
@@ -197,9 +198,10 @@ impl ComfyClient {
         let total = file.metadata().await.map_err(unreadable)?.len();
         let route = kind.route();
 
-        // The body stream runs inside the connection's task, so it reports through a
-        // watch (the latest count only) and keeps a read error for the answer.
-        let (sent_tx, mut sent_rx) = tokio::sync::watch::channel(0u64);
+        // The body stream runs inside the connection's task, so it reports each chunk
+        // through a channel (a few thousand counts for a large file) and keeps a read
+        // error for the answer.
+        let (sent_tx, mut sent_rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
         let read_error: Arc<Mutex<Option<String>>> = Arc::default();
         let read_error_in_stream = read_error.clone();
         let mut sent = 0u64;
@@ -207,7 +209,8 @@ impl ComfyClient {
             match &chunk {
                 Ok(bytes) => {
                     sent += bytes.len() as u64;
-                    sent_tx.send_replace(sent);
+                    // The receiver is gone only when the upload was given up.
+                    let _ = sent_tx.send(sent);
                 }
                 Err(e) => {
                     if let Ok(mut slot) = read_error_in_stream.lock() {
@@ -239,25 +242,22 @@ impl ComfyClient {
         let request = self.http.post(self.server.route(route)).multipart(form);
 
         progress(0, total);
-        let mut reported = 0u64;
         let send = self.send(route, request);
         tokio::pin!(send);
+        let mut counting = true;
         let response = loop {
             tokio::select! {
                 response = &mut send => break response,
-                changed = sent_rx.changed() => {
-                    if changed.is_err() {
-                        // The body is gone (sent or dropped): only the answer is left.
-                        break send.await;
-                    }
-                    let now = *sent_rx.borrow_and_update();
-                    if now != reported {
-                        reported = now;
-                        progress(now, total);
-                    }
-                }
+                count = sent_rx.recv(), if counting => match count {
+                    Some(count) => progress(count, total),
+                    // The body is gone (sent or dropped): only the answer is left.
+                    None => counting = false,
+                },
             }
         };
+        while let Ok(count) = sent_rx.try_recv() {
+            progress(count, total);
+        }
         let read_failure = read_error.lock().ok().and_then(|mut slot| slot.take());
         if let Some(reason) = read_failure {
             return Err(HttpError::File {
@@ -266,15 +266,11 @@ impl ComfyClient {
             });
         }
         let response = response?;
-        let final_count = *sent_rx.borrow();
-        if final_count != reported {
-            progress(final_count, total);
-        }
         let status = response.status();
         if status.is_client_error() {
             let text = response.text().await.unwrap_or_default();
             return Err(HttpError::UploadRefused {
-                rejection: upload_refusal(&shown, status, &text),
+                rejection: Box::new(upload_refusal(&shown, status, &text)),
                 file: shown,
             });
         }
