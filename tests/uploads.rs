@@ -270,6 +270,16 @@ async fn a_mask_goes_onto_the_uploaded_picture_with_original_ref() {
     .expect("answer");
     assert_eq!(answer.status(), 500);
     assert!(!sim.input_dir().join("m2.png").exists());
+    // ComfyUI's quirk: a reference to no file answers 200 and writes nothing.
+    let no_original = UploadKind::Mask {
+        original: Uploaded::from_input_value("nowhere.png"),
+    };
+    let other_mask = write(dir.path(), "m3.png", &mask(16, 8));
+    let answered = within(client.upload(no_original, &other_mask, "", |_, _| {}))
+        .await
+        .expect("a 200");
+    assert_eq!(answered.name, "m3.png");
+    assert!(!sim.input_dir().join("m3.png").exists());
     sim.shutdown().await;
 }
 
