@@ -32,5 +32,6 @@ pub mod terminal;
 pub mod text;
 pub mod tui;
 pub mod ui;
+pub mod upload;
 pub mod watch;
 pub mod workflows;

@@ -14,6 +14,9 @@ use reqwest::{Response, StatusCode};
 use serde_json::{Map, Value, json};
 use std::time::Duration;
 
+mod upload;
+pub use upload::{UploadKind, Uploaded};
+
 /// How long a small JSON request may take before the server counts as unresponsive.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,6 +52,18 @@ pub enum HttpError {
         size: Option<u64>,
         limit: u64,
     },
+    /// Any 4xx to `POST /upload/image` or `/upload/mask`: nothing was stored. The
+    /// message names the local file.
+    #[error("{rejection}")]
+    UploadRefused {
+        /// The local file, as a person should see it.
+        file: String,
+        /// Boxed: every result of this client carries the error's size.
+        rejection: Box<Rejection>,
+    },
+    /// The local file to upload could not be read (before or while it was sent).
+    #[error("cannot read {path}: {reason}")]
+    File { path: String, reason: String },
 }
 
 fn body_suffix(body: &str) -> String {

@@ -102,14 +102,20 @@ pub fn wants_unique_id(class_type: &str) -> bool {
         .any(|(_, v)| v.as_str() == Some("UNIQUE_ID"))
 }
 
-/// The catalogue as served, with the `LoadImage` choices set to the given input files.
+/// The classes whose `image` choices are the input folder's files (ComfyUI lists the
+/// folder again on every `/object_info`, so a fresh upload is offered at once).
+pub const INPUT_FILE_CLASSES: &[&str] = &["LoadImage", "LoadImageMask"];
+
+/// The catalogue as served, with the input-file choices set to the given input files.
 pub fn object_info_with_inputs(input_files: &[String]) -> Map<String, Value> {
     let mut all = object_info().clone();
-    if let Some(spec) = all
-        .get_mut("LoadImage")
-        .and_then(|c| c.pointer_mut("/input/required/image/0"))
-    {
-        *spec = Value::from(input_files.to_vec());
+    for class in INPUT_FILE_CLASSES {
+        if let Some(spec) = all
+            .get_mut(*class)
+            .and_then(|c| c.pointer_mut("/input/required/image/0"))
+        {
+            *spec = Value::from(input_files.to_vec());
+        }
     }
     all
 }
@@ -129,6 +135,7 @@ mod tests {
             "VAEDecode",
             "VAEEncode",
             "LoadImage",
+            "LoadImageMask",
             "SaveImage",
             "PreviewImage",
             "EmptyImage",

@@ -65,6 +65,9 @@ pub struct SimArgs {
     /// Fault: send one text frame of this many bytes after a node's first step (once).
     #[arg(long, value_name = "BYTES")]
     pub huge_text_frame: Option<u64>,
+    /// Fault: refuse every upload with this HTTP status (e.g. 400 or 413).
+    #[arg(long, value_name = "STATUS")]
+    pub upload_status: Option<u16>,
 }
 
 impl SimArgs {
@@ -104,6 +107,7 @@ impl SimArgs {
                 escape_in_errors: self.escape_in_errors,
                 stale_close_unregisters: false,
                 huge_text_frame: self.huge_text_frame,
+                upload_status: self.upload_status,
             },
         }
     }

@@ -115,6 +115,9 @@ pub struct Faults {
     /// out) to the prompt's client right after a node's first step, as a hostile server
     /// might. One-shot: the knob clears itself when it fires.
     pub huge_text_frame: Option<u64>,
+    /// Refuse every `/upload/image` and `/upload/mask` with this HTTP status and an
+    /// empty body, as ComfyUI refuses a bad upload (400) or a proxy a large one (413).
+    pub upload_status: Option<u16>,
 }
 
 impl Faults {

@@ -196,36 +196,51 @@ pub fn save_name(base: &str, counter: u64) -> String {
     format!("{base}_{counter:05}_.png")
 }
 
-/// Store an upload like ComfyUI: same name and same bytes → reuse; other bytes →
-/// `stem (1).ext`, `stem (2).ext`, ...; `overwrite` replaces. Returns the stored name.
-pub fn store_upload(dir: &Path, name: &str, bytes: &[u8], overwrite: bool) -> io::Result<String> {
+/// The name an upload of `name` is stored under, by ComfyUI's rule: without
+/// `overwrite`, a taken name with other bytes becomes `stem (1).ext`, `stem (2).ext`, ...;
+/// a taken name with the same bytes is reused. The flag says the file is already there
+/// (nothing to write).
+pub fn upload_name(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    overwrite: bool,
+) -> io::Result<(String, bool)> {
     std::fs::create_dir_all(dir)?;
     let mut candidate = name.to_owned();
-    if !overwrite {
-        let (stem, ext) = match name.rsplit_once('.') {
-            Some((s, e)) if !s.is_empty() => (s.to_owned(), format!(".{e}")),
-            _ => (name.to_owned(), String::new()),
-        };
-        let mut i = 1;
-        loop {
-            let path = dir.join(&candidate);
-            if !path.exists() {
-                break;
-            }
-            if std::fs::read(&path).is_ok_and(|old| old == bytes) {
-                return Ok(candidate);
-            }
-            candidate = format!("{stem} ({i}){ext}");
-            i += 1;
-        }
+    if overwrite {
+        return Ok((candidate, false));
     }
-    std::fs::write(dir.join(&candidate), bytes)?;
-    Ok(candidate)
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s.to_owned(), format!(".{e}")),
+        _ => (name.to_owned(), String::new()),
+    };
+    let mut i = 1;
+    loop {
+        let path = dir.join(&candidate);
+        if !path.exists() {
+            return Ok((candidate, false));
+        }
+        if std::fs::read(&path).is_ok_and(|old| old == bytes) {
+            return Ok((candidate, true));
+        }
+        candidate = format!("{stem} ({i}){ext}");
+        i += 1;
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Store an upload like the route does; returns the stored name.
+    fn store_upload(dir: &Path, name: &str, bytes: &[u8], overwrite: bool) -> io::Result<String> {
+        let (name, present) = upload_name(dir, name, bytes, overwrite)?;
+        if !present {
+            std::fs::write(dir.join(&name), bytes)?;
+        }
+        Ok(name)
+    }
 
     #[test]
     fn view_rules() {

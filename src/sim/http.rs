@@ -31,6 +31,7 @@ pub fn router(core: Arc<Core>) -> Router {
         .route("/history/{id}", get(get_history_id))
         .route("/view", get(view::view))
         .route("/upload/image", post(upload::upload_image))
+        .route("/upload/mask", post(upload::upload_mask))
         .route("/system_stats", get(system_stats))
         .route(
             "/features",
@@ -452,7 +453,7 @@ async fn object_info(State(core): State<Arc<Core>>) -> Response {
 
 async fn object_info_class(State(core): State<Arc<Core>>, Path(class): Path<String>) -> Response {
     let info = match catalog::class(&class) {
-        Some(_) if class == "LoadImage" => {
+        Some(_) if catalog::INPUT_FILE_CLASSES.contains(&class.as_str()) => {
             catalog::object_info_with_inputs(&core.dirs.input_files()).remove(&class)
         }
         other => other.cloned(),

@@ -256,7 +256,9 @@ impl Validator<'_> {
                     if let Some(e) = range_error(name, spec, &options, &converted) {
                         errors.push(e);
                     } else if let Value::Array(choices) = &type_input {
-                        if class_type == "LoadImage" && name == "image" {
+                        if catalog::INPUT_FILE_CLASSES.contains(&class_type.as_str())
+                            && name == "image"
+                        {
                             let file = converted.as_str().unwrap_or("");
                             if !(self.input_file_exists)(file) {
                                 errors.push(json!({

@@ -157,10 +157,10 @@ async fn execute(core: &Core, item: &QueueItem) {
     core.apply_pending_free();
 }
 
-/// Extra cache-key material: `LoadImage` re-runs when its file changes (ComfyUI hashes
-/// the file in `IS_CHANGED`; size and mtime are enough here).
+/// Extra cache-key material: `LoadImage` (and `LoadImageMask`) re-runs when its file
+/// changes (ComfyUI hashes the file in `IS_CHANGED`; size and mtime are enough here).
 fn change_marker(core: &Core, class: &str, inputs: &Map<String, Value>) -> String {
-    if class != "LoadImage" {
+    if !super::catalog::INPUT_FILE_CLASSES.contains(&class) {
         return String::new();
     }
     let name = inputs.get("image").and_then(Value::as_str).unwrap_or("");
