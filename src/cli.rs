@@ -106,6 +106,13 @@ pub struct RunArgs {
     /// Put the jobs at the front of the server's queue.
     #[arg(long)]
     pub front: bool,
+    /// Upload a local file as an input: NODE[.INPUT]=PATH (a folder or a glob makes one
+    /// job per file; repeatable).
+    #[arg(long = "input", value_name = "NODE[.INPUT]=PATH")]
+    pub inputs: Vec<String>,
+    /// Upload a local mask onto the node's picture: NODE[.INPUT]=PATH (`/upload/mask`).
+    #[arg(long = "mask", value_name = "NODE[.INPUT]=PATH")]
+    pub masks: Vec<String>,
     /// Give up (and cancel the prompt) after this long, e.g. `90s`, `10m`.
     #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub timeout: Option<std::time::Duration>,

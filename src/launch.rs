@@ -391,10 +391,10 @@ pub fn report_usage(error: &UsageError, face: Face) -> i32 {
 pub fn report_unsent(error: &UsageError, code: i32, face: Face) -> i32 {
     if face == Face::Headless(Format::Json) {
         let reason = &error.0;
-        let status = if code == crate::exit::USAGE {
-            "invalid"
-        } else {
-            "lost"
+        let status = match code {
+            crate::exit::USAGE => "invalid",
+            crate::exit::REJECTED => "rejected",
+            _ => "lost",
         };
         println!(
             "{}",
@@ -406,8 +406,13 @@ pub fn report_unsent(error: &UsageError, code: i32, face: Face) -> i32 {
     } else if face == Face::Headless(Format::Plain) && code != crate::exit::USAGE {
         // The lines a run that could not start prints, as the runtime's path does.
         let reason = crate::text::sanitize(&error.0);
+        let status = if code == crate::exit::REJECTED {
+            "rejected"
+        } else {
+            "lost"
+        };
         println!("not submitted: {reason}");
-        println!("done: lost in 0.0s, 0 file(s) saved ({reason})");
+        println!("done: {status} in 0.0s, 0 file(s) saved ({reason})");
         return code;
     }
     eprintln!("comfy-tui: {}", crate::text::sanitize(&error.0));
@@ -458,8 +463,35 @@ pub async fn run(args: RunArgs) -> i32 {
         Err(e) => return report_usage(&e, face),
     };
     prepared.picks = picks;
-    if !args.no_check {
-        if catalog.is_none() {
+    let wants_files = !args.inputs.is_empty() || !args.masks.is_empty();
+    if catalog.is_none() && (wants_files || !args.no_check) {
+        catalog = match fetch_catalog(&args).await {
+            Ok(catalog) => catalog,
+            Err((e, code)) => {
+                remove_created_out(&prepared);
+                return report_unsent(&e, code, face);
+            }
+        };
+    }
+    // Local files go up before anything is checked or submitted: the check sees the
+    // names the server stored them under.
+    let inputs = crate::inputs::InputArgs {
+        inputs: args.inputs.clone(),
+        masks: args.masks.clone(),
+    };
+    let catalog_map = catalog.as_ref().and_then(serde_json::Value::as_object);
+    let client = prepared.context.client.clone();
+    let uploaded = crate::inputs::prepare(
+        &mut prepared,
+        &inputs,
+        catalog_map,
+        &client,
+        face == Face::Tui,
+    )
+    .await;
+    match uploaded {
+        // The server lists its input files in `/object_info`: read again, it has ours.
+        Ok(true) if !args.no_check => {
             catalog = match fetch_catalog(&args).await {
                 Ok(catalog) => catalog,
                 Err((e, code)) => {
@@ -468,6 +500,13 @@ pub async fn run(args: RunArgs) -> i32 {
                 }
             };
         }
+        Ok(_) => {}
+        Err((e, code)) => {
+            remove_created_out(&prepared);
+            return report_unsent(&e, code, face);
+        }
+    }
+    if !args.no_check {
         if let Some(catalog) = &catalog
             && let Some(e) = prepared
                 .context

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod discover;
 pub mod exit;
 pub mod headless;
+pub mod inputs;
 pub mod job;
 pub mod jobs;
 pub mod launch;

@@ -61,6 +61,7 @@ async fn submit(client: &ComfyClient, prompt: &Map<String, Value>) -> Result<(),
         prompt_id: &PromptId::random(),
         preview_method: None,
         workflow: None,
+        front: false,
     };
     let submitted = within(client.submit(&request)).await?;
     assert!(

@@ -146,6 +146,11 @@ impl Workflow {
         &self.nodes
     }
 
+    /// The nodes to change in place: the names an upload was stored under.
+    pub fn nodes_mut(&mut self) -> &mut Map<String, Value> {
+        &mut self.nodes
+    }
+
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
