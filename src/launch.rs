@@ -506,17 +506,16 @@ pub async fn run(args: RunArgs) -> i32 {
             return report_unsent(&e, code, face);
         }
     }
-    if !args.no_check {
-        if let Some(catalog) = &catalog
-            && let Some(e) = prepared
-                .context
-                .jobs
-                .iter()
-                .find_map(|job| crate::check::command::check_prompt(catalog, &job.prompt).err())
-        {
-            remove_created_out(&prepared);
-            return report_usage(&e, face);
-        }
+    if !args.no_check
+        && let Some(catalog) = &catalog
+        && let Some(e) = prepared
+            .context
+            .jobs
+            .iter()
+            .find_map(|job| crate::check::command::check_prompt(catalog, &job.prompt).err())
+    {
+        remove_created_out(&prepared);
+        return report_usage(&e, face);
     }
     start(prepared, face, &args.face).await
 }
