@@ -201,6 +201,129 @@ fn busy_cockpit() -> comfy_tui::watch::state::Cockpit {
     cockpit
 }
 
+/// A batch of 1,000 jobs in the live view: 300 done with a saved file each, one running
+/// halfway, the rest queued.
+fn busy_batch() -> App {
+    let workflow = Workflow::parse(
+        r#"{"4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "a"}},
+            "3": {"class_type": "KSampler", "inputs": {"seed": 1, "steps": 20, "model": ["4", 0]}},
+            "9": {"class_type": "SaveImage", "inputs": {"images": ["3", 0]}}}"#,
+        std::path::Path::new("w.json"),
+    )
+    .expect("workflow");
+    let id = |n: usize| format!("{n:08x}-0000-4000-8000-{n:012x}");
+    let jobs = (0..1000)
+        .map(|n| {
+            let spec = comfy_tui::session::JobSpec {
+                download: true,
+                timeout: None,
+                seeds: workflow.seeds(),
+                picks: Vec::new(),
+                attach: false,
+                swept: vec![("3.seed".into(), n.to_string())],
+            };
+            (Job::new(&workflow, PromptId::from(id(n).as_str())), spec)
+        })
+        .collect();
+    let t0 = Instant::now();
+    let server = comfy_tui::session::Server::new("http://gpu:8188".into(), ClientId::from("b"));
+    let mut app = App::batch(server, jobs, true, t0);
+    let send = |app: &mut App, event| {
+        app::update(app, Stamped::new(t0, event));
+    };
+    send(
+        &mut app,
+        Event::Server(
+            ServerKey::FIRST,
+            ServerEvent::Connected { reconnect: false },
+        ),
+    );
+    let msg = |app: &mut App, text: String| {
+        let message = ServerMessage::parse(&text).expect("message");
+        app::update(
+            app,
+            Stamped::new(
+                t0,
+                Event::Server(ServerKey::FIRST, ServerEvent::Ws(WsItem::Message(message))),
+            ),
+        );
+    };
+    for n in 0..1000 {
+        send(
+            &mut app,
+            Event::Job(
+                JobKey(n),
+                JobEvent::Submitted(Submitted {
+                    prompt_id: PromptId::from(id(n).as_str()),
+                    number: n as f64,
+                    node_errors: vec![],
+                }),
+            ),
+        );
+    }
+    for n in 0..301 {
+        let pid = id(n);
+        msg(
+            &mut app,
+            format!(r#"{{"type":"execution_start","data":{{"prompt_id":"{pid}"}}}}"#),
+        );
+        msg(
+            &mut app,
+            format!(r#"{{"type":"executing","data":{{"node":"3","prompt_id":"{pid}"}}}}"#),
+        );
+        msg(
+            &mut app,
+            format!(
+                r#"{{"type":"progress","data":{{"value":10,"max":20,"node":"3","prompt_id":"{pid}"}}}}"#
+            ),
+        );
+        if n == 300 {
+            break;
+        }
+        msg(
+            &mut app,
+            format!(
+                r#"{{"type":"execution_success","data":{{"prompt_id":"{pid}","timestamp":1}}}}"#
+            ),
+        );
+        msg(
+            &mut app,
+            format!(r#"{{"type":"executing","data":{{"node":null,"prompt_id":"{pid}"}}}}"#),
+        );
+        send(&mut app, Event::Job(JobKey(n), JobEvent::History(None)));
+    }
+    app.session.focus = JobKey(300);
+    app
+}
+
+fn render_batch(c: &mut Criterion) {
+    let mut app = busy_batch();
+    let mut group = c.benchmark_group("batch");
+    for (w, h) in [(200u16, 60u16), (80, 24)] {
+        app::update(
+            &mut app,
+            Stamped::new(
+                Instant::now(),
+                Event::Resize {
+                    width: w,
+                    height: h,
+                },
+            ),
+        );
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+        let preview = PreviewState::halfblocks();
+        group.bench_function(BenchmarkId::from_parameter(format!("{w}x{h}")), |b| {
+            b.iter(|| {
+                terminal.clear().expect("clear");
+                terminal
+                    .draw(|frame| ui::render(frame, &app, &preview))
+                    .expect("draw");
+            });
+        });
+    }
+    group.finish();
+}
+
 fn render_cockpit(c: &mut Criterion) {
     let mut cockpit = busy_cockpit();
     let mut group = c.benchmark_group("cockpit");
@@ -228,6 +351,6 @@ fn render_cockpit(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = render, render_cockpit
+    targets = render, render_cockpit, render_batch
 }
 criterion_main!(benches);

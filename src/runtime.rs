@@ -119,6 +119,10 @@ pub struct Runtime {
     background: Vec<JoinHandle<()>>,
     writes: Arc<Writes>,
     state_queue: Option<std::sync::mpsc::Sender<StateWrite>>,
+    /// Cancels go to the server one after the other, in the order asked: a batch's
+    /// pending jobs are deleted before its running one is interrupted, or the server
+    /// would start the next of ours in between.
+    cancel_lane: Option<mpsc::UnboundedSender<Effect>>,
 }
 
 type StateWrite =
@@ -173,6 +177,7 @@ impl Runtime {
             background: Vec::new(),
             writes: Arc::default(),
             state_queue: None,
+            cancel_lane: None,
         }
     }
 
@@ -232,6 +237,9 @@ impl Runtime {
                 Effect::RecordDurations(sample) => {
                     self.write_state(move |dir| dir.durations().record(&sample));
                 }
+                cancel @ (Effect::Interrupt(..) | Effect::DeleteFromQueue(..)) => {
+                    self.cancel_in_order(cancel);
+                }
                 effect => self.spawn_effect(effect),
             }
         }
@@ -267,6 +275,31 @@ impl Runtime {
         if queue.send(Box::new(write)).is_err() {
             self.writes.end();
         }
+    }
+
+    fn cancel_in_order(&mut self, effect: Effect) {
+        let lane = self.cancel_lane.get_or_insert_with(|| {
+            let (lane, mut cancels) = mpsc::unbounded_channel::<Effect>();
+            let (ctx, tx) = (Arc::clone(&self.ctx), self.tx.clone());
+            self.background.push(tokio::spawn(async move {
+                while let Some(cancel) = cancels.recv().await {
+                    let event = match cancel {
+                        Effect::Interrupt(job, id) => {
+                            cancel_result(job, ctx.client.interrupt(&id).await)
+                        }
+                        Effect::DeleteFromQueue(job, id) => {
+                            cancel_result(job, ctx.client.delete_from_queue(&[id]).await)
+                        }
+                        _ => continue,
+                    };
+                    if !send(&tx, event).await {
+                        break;
+                    }
+                }
+            }));
+            lane
+        });
+        let _ = lane.send(effect);
     }
 
     fn spawn_effect(&self, effect: Effect) {
@@ -382,10 +415,8 @@ impl Runtime {
                     // A failed poll changes nothing; liveness decides about the server.
                     Err(_) => return,
                 },
-                Effect::Interrupt(job, id) => cancel_result(job, ctx.client.interrupt(&id).await),
-                Effect::DeleteFromQueue(job, id) => {
-                    cancel_result(job, ctx.client.delete_from_queue(&[id]).await)
-                }
+                // Carried out in order by the cancel lane.
+                Effect::Interrupt(..) | Effect::DeleteFromQueue(..) => return,
                 Effect::SubscribeLogs(server) => {
                     if ctx
                         .client
