@@ -486,7 +486,8 @@ pub async fn run(args: RunArgs) -> i32 {
         &inputs,
         catalog_map,
         &client,
-        face == Face::Tui,
+        // Said on stderr before the live view takes the screen, so every face says it.
+        false,
     )
     .await;
     match uploaded {
