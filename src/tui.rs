@@ -281,6 +281,16 @@ pub async fn drive<D: Driver, S: Screen>(
         let image_area = ui::layout(area, app).and_then(|a| a.preview_image());
         let image_area = image_area.filter(|_| !app.ui.hide_preview);
         let (image_area, picture) = picture_box(app, image_area, &budget, preview);
+        // A batch's contact strip: its small pictures, one decode at a time.
+        if let Some(strip) = ui::layout(area, app).and_then(|a| a.jobs) {
+            let (wanted, size) = ui::jobs::wanted_thumbs(app, strip);
+            if let Some(job) = preview.thumb_job(&wanted, size) {
+                let tx = decoded_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let _ = tx.send(job.run());
+                });
+            }
+        }
         held_until = None;
         if preview.pending(app, image_area).is_some() {
             if budget.may_show(now.into_std(), picture) {

@@ -78,9 +78,12 @@ pub fn layout(area: Rect, app: &App) -> Option<Areas> {
     ])
     .areas(area);
 
-    let jobs_height = jobs::wanted_height(app)
-        .min((middle.height / 3).max(4))
-        .min(middle.height.saturating_sub(BODY_MIN_HEIGHT));
+    let jobs_height = jobs::height(
+        app,
+        (middle.height / 2)
+            .max(4)
+            .min(middle.height.saturating_sub(BODY_MIN_HEIGHT)),
+    );
     let [jobs_area, middle] =
         Layout::vertical([Constraint::Length(jobs_height), Constraint::Min(0)]).areas(middle);
     let mut spare = middle.height.saturating_sub(BODY_MIN_HEIGHT);
@@ -144,7 +147,7 @@ pub fn render(frame: &mut Frame<'_>, app: &App, preview: &PreviewState) {
     };
     header::render(frame, areas.header, app);
     if let Some(rect) = areas.jobs {
-        jobs::render(frame, rect, app);
+        jobs::render(frame, rect, app, preview);
     }
     gauges::render_graph(frame, areas.graph, app);
     gauges::render_node(frame, areas.node, app);

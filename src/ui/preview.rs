@@ -34,6 +34,8 @@ pub enum Source {
     Output(PathBuf),
     /// An output read from the server (the cockpit's detail pane), by its name there.
     Remote(crate::comfy::FileRef),
+    /// A saved output as a small picture in a batch's contact strip.
+    Thumb(PathBuf),
 }
 
 /// What the pane wants: a picture at a size in cells.
@@ -52,6 +54,10 @@ pub struct PreviewState {
     shown: Option<(Target, Protocol)>,
     failed: Option<(Target, String)>,
     in_flight: Option<Target>,
+    /// A batch's contact strip: each saved output's small picture (or why there is none),
+    /// and the one being decoded (one at a time: they are many and small).
+    thumbs: std::collections::HashMap<PathBuf, Result<Protocol, String>>,
+    thumb_in_flight: Option<PathBuf>,
 }
 
 /// The work to do off the loop.
@@ -89,6 +95,8 @@ impl PreviewState {
             shown: None,
             failed: None,
             in_flight: None,
+            thumbs: std::collections::HashMap::new(),
+            thumb_in_flight: None,
         }
     }
 
@@ -109,7 +117,10 @@ impl PreviewState {
             self.picker.protocol_type(),
             ProtocolType::Kitty | ProtocolType::Sixel
         );
-        if self.budgeted && costly && matches!(source, Source::Preview(_)) {
+        if matches!(source, Source::Thumb(_))
+            || self.budgeted && costly && matches!(source, Source::Preview(_))
+        {
+            // Contact-strip pictures are many and small: half blocks, a few bytes a cell.
             Picker::halfblocks()
         } else {
             self.picker.clone()
@@ -154,9 +165,9 @@ impl PreviewState {
         let input = match &target.source {
             Source::Preview(_) => Input::Bytes(app.job().latest_preview.as_ref()?.image.clone()),
             Source::Output(path) => Input::File(path.clone()),
-            // The run view never wants one: pictures from the server come with their
-            // bytes (`job_for_bytes`).
-            Source::Remote(_) => return None,
+            // The run view never wants these here: pictures from the server come with
+            // their bytes (`job_for_bytes`), thumbnails through `thumb_job`.
+            Source::Remote(_) | Source::Thumb(_) => return None,
         };
         self.in_flight = Some(target.clone());
         Some(DecodeJob {
@@ -202,6 +213,13 @@ impl PreviewState {
 
     /// Takes a finished decode. A failure keeps the previous picture on screen.
     pub fn finish(&mut self, decoded: Decoded) {
+        if let Source::Thumb(path) = &decoded.target.source {
+            if self.thumb_in_flight.as_ref() == Some(path) {
+                self.thumb_in_flight = None;
+            }
+            self.thumbs.insert(path.clone(), decoded.result);
+            return;
+        }
         if self.in_flight.as_ref() == Some(&decoded.target) {
             self.in_flight = None;
         }
@@ -261,6 +279,29 @@ impl PreviewState {
             Paragraph::new(message).alignment(Alignment::Center),
             Rect::new(area.x, y, area.width, 1.min(area.height)),
         );
+    }
+
+    /// The next contact-strip picture to decode among `wanted` (saved files, each to fit
+    /// `size`), one at a time.
+    pub fn thumb_job(&mut self, wanted: &[PathBuf], size: Size) -> Option<DecodeJob> {
+        if self.thumb_in_flight.is_some() {
+            return None;
+        }
+        let path = wanted
+            .iter()
+            .find(|p| !self.thumbs.contains_key(*p) && is_decodable(p))?;
+        self.thumb_in_flight = Some(path.clone());
+        let source = Source::Thumb(path.clone());
+        Some(DecodeJob {
+            picker: self.picker_for(&source),
+            target: Target { source, size },
+            input: Input::File(path.clone()),
+        })
+    }
+
+    /// A contact-strip picture, once decoded.
+    pub fn thumb(&self, path: &std::path::Path) -> Option<&Protocol> {
+        self.thumbs.get(path).and_then(|r| r.as_ref().ok())
     }
 
     /// Decodes on the calling thread (tests, and inside the blocking task).

@@ -307,6 +307,13 @@ pub fn render(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
     if let Some(image) = ui::layout(area, app).and_then(|a| a.preview_image()) {
         preview.decode_now(app, image);
     }
+    // A batch's contact strip, every picture decoded in place.
+    if let Some(strip) = ui::layout(area, app).and_then(|a| a.jobs) {
+        let (wanted, size) = ui::jobs::wanted_thumbs(app, strip);
+        while let Some(job) = preview.thumb_job(&wanted, size) {
+            preview.finish(job.run());
+        }
+    }
     terminal
         .draw(|frame| ui::render(frame, app, &preview))
         .expect("draw");
