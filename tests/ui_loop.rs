@@ -320,6 +320,8 @@ struct ByteScreen {
     area: Rect,
     /// When each frame was drawn and what it wrote.
     draws: Vec<(Instant, u64)>,
+    /// Told when a frame showing this picture has been drawn.
+    drawn: Option<(Source, std::sync::Arc<tokio::sync::Notify>)>,
 }
 
 impl ByteScreen {
@@ -335,6 +337,7 @@ impl ByteScreen {
             written,
             area,
             draws: Vec::new(),
+            drawn: None,
         }
     }
 }
@@ -349,6 +352,11 @@ impl Screen for ByteScreen {
         self.terminal.draw(|f| ui::render(f, app, preview))?;
         self.draws
             .push((Instant::now(), self.bytes_written() - before));
+        if let Some((wanted, notify)) = &self.drawn
+            && preview.shown_target().map(|t| &t.source) == Some(wanted)
+        {
+            notify.notify_one();
+        }
         Ok(())
     }
 
@@ -404,6 +412,8 @@ async fn preview_stream(budget: u64) -> (ByteScreen, Option<Source>, u64) {
     let next_node = scene.stamped(
         r#"{"type":"executing","data":{"node":"8","display_node":"8","prompt_id":"PID"}}"#,
     );
+    let last_drawn = std::sync::Arc::new(tokio::sync::Notify::new());
+    let drawn = std::sync::Arc::clone(&last_drawn);
     tokio::spawn(async move {
         // The pace of a real sampler: these sleeps make the stream, they wait for nothing.
         let mut events = events.into_iter();
@@ -413,10 +423,13 @@ async fn preview_stream(budget: u64) -> (ByteScreen, Option<Source>, u64) {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let _ = tx.send(next_node).await;
-        tokio::time::sleep(Duration::from_millis(600)).await;
+        // Leave once the node's last preview is on screen (bounded: the loop's own
+        // timeout below fails the test if it never is).
+        let _ = tokio::time::timeout(Duration::from_secs(15), drawn.notified()).await;
         let _ = tx.send(signal(Signal::Hangup)).await;
     });
     let mut screen = ByteScreen::new(120, 40);
+    screen.drawn = Some((Source::Preview(steps + 1), last_drawn));
     let mut preview = PreviewState::halfblocks();
     let options = TuiOptions {
         notify: false,
