@@ -47,6 +47,8 @@ pub enum Command {
     Embeddings(ServerArgs),
     /// Show the server's feature flags (`/features`).
     Features(ServerArgs),
+    /// Print the JSON Schema of every `--json` line and object comfy-tui prints.
+    Schema,
     /// Run the demo workflow against the built-in simulator.
     Demo(DemoArgs),
     /// Serve the built-in ComfyUI simulator (for trying the client and for tests).

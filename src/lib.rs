@@ -24,6 +24,7 @@ pub mod path_text;
 pub mod preflight;
 pub mod ring;
 pub mod runtime;
+pub mod schema;
 pub mod session;
 pub mod signals;
 pub mod sim;

@@ -40,6 +40,7 @@ fn main() {
             Command::Nodes(args) => comfy_tui::discover::nodes::run(args).await,
             Command::Embeddings(args) => comfy_tui::discover::embeddings::run(args).await,
             Command::Features(args) => comfy_tui::discover::features::run(args).await,
+            Command::Schema => comfy_tui::schema::run(),
             Command::Demo(args) => comfy_tui::demo::run(args).await,
             Command::Sim(args) => match comfy_tui::sim::run_cli(args).await {
                 Ok(()) => 0,

@@ -198,7 +198,7 @@ async fn ctrl_c_deletes_the_pending_jobs_first_and_leaves_nothing_of_ours_queued
             .await
             .expect("read")
             .expect("a line before the exit");
-        let line: Value = serde_json::from_str(&text).expect("json");
+        let line = common::schema::parse(&text);
         let started = line["event"] == "started";
         seen.push(line);
         let submitted = seen.iter().filter(|l| l["event"] == "submitted").count();

@@ -224,7 +224,7 @@ async fn check_command_against_the_simulator() {
     let good = write(dir.path(), "good.json", &txt2img(2));
     let out = run_binary(&["check", &good, "--server", &sim.url(), "--json"]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let report: Value = serde_json::from_str(out.stdout.trim()).expect("one JSON object");
+    let report = common::schema::parse(out.stdout.trim());
     assert_eq!(report, json!({"ok": true, "problems": [], "warnings": []}));
     assert_eq!(requests_to(&sim, "GET", "/object_info").len(), 1);
 
@@ -235,7 +235,7 @@ async fn check_command_against_the_simulator() {
     let bad = write(dir.path(), "bad.json", &bad);
     let out = run_binary(&["check", &bad, "--server", &sim.url(), "--json"]).await;
     assert_eq!(out.code, 2, "{}", out.stderr);
-    let report: Value = serde_json::from_str(out.stdout.trim()).expect("one JSON object");
+    let report = common::schema::parse(out.stdout.trim());
     assert_eq!(report["ok"], false);
     let problems = report["problems"].as_array().expect("problems");
     assert_eq!(problems.len(), 2, "{problems:#?}");
@@ -302,7 +302,7 @@ async fn check_command_exit_codes_for_bad_input_and_no_server() {
     let url = format!("http://127.0.0.1:{port}");
     let out = run_binary(&["check", &good, "--server", &url, "--json"]).await;
     assert_eq!(out.code, 4, "{}", out.stderr);
-    let report: Value = serde_json::from_str(out.stdout.trim()).expect("one JSON object");
+    let report = common::schema::parse(out.stdout.trim());
     assert_eq!(report["ok"], false);
     assert!(
         report["error"]
@@ -363,11 +363,7 @@ async fn run_refuses_before_sending() {
         .await;
         assert_eq!(out.code, 2, "{name}: {}", out.stderr);
         assert!(out.stderr.contains(expect), "{name}: {}", out.stderr);
-        let lines: Vec<Value> = out
-            .stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("json line"))
-            .collect();
+        let lines: Vec<Value> = out.stdout.lines().map(common::schema::parse).collect();
         assert_eq!(lines.len(), 2, "{name}: {}", out.stdout);
         assert_eq!(lines[0]["event"], "not_submitted");
         assert!(

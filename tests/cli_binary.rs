@@ -40,8 +40,7 @@ async fn bad_workflow_files_exit_2_naming_the_file_and_send_nothing() {
             out.stderr
         );
         assert!(out.stderr.contains(problem), "{name}: {}", out.stderr);
-        let last: Value =
-            serde_json::from_str(out.stdout.lines().last().unwrap_or("{}")).expect("json");
+        let last = common::schema::parse(out.stdout.lines().last().unwrap_or("{}"));
         assert_eq!(last["event"], "done");
         assert_eq!(last["exit_code"], 2);
     }

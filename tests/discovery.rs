@@ -39,7 +39,7 @@ fn json_of(out: &Output) -> Value {
         "stdout: {}\nstderr: {}",
         out.stdout, out.stderr
     );
-    serde_json::from_str(out.stdout.trim()).expect("one JSON object")
+    out.json()
 }
 
 fn client(sim: &SimHandle) -> ComfyClient {

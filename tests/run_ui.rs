@@ -175,7 +175,7 @@ async fn check_takes_the_editors_format_too() {
     let sim = start_sim(Duration::from_millis(1)).await;
     let check = run_binary(&["check", DEMO_UI, "--server", &sim.url(), "--json"]).await;
     assert_eq!(check.code, 0, "{}\n{}", check.stdout, check.stderr);
-    let report: Value = serde_json::from_str(check.stdout.trim()).expect("json");
+    let report = check.json();
     assert_eq!(report["ok"], true);
     sim.shutdown().await;
 }

@@ -54,7 +54,7 @@ async fn run_binary(args: &[&str], stdin: Option<Vec<u8>>) -> Output {
 }
 
 fn last_line(out: &Output) -> Value {
-    serde_json::from_str(out.stdout.lines().last().unwrap_or("{}")).expect("json line")
+    common::schema::parse(out.stdout.lines().last().unwrap_or("{}"))
 }
 
 fn submitted_prompts(sim: &comfy_tui::sim::SimHandle) -> Vec<Value> {
@@ -239,7 +239,7 @@ async fn workflows_lists_the_saved_ones_as_json_and_as_a_table() {
     std::fs::write(sim.user_dir().join("workflows/notes.txt"), "x").expect("write");
     let out = run_binary(&["workflows", "--server", &sim.url(), "--json"], None).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let listing: Value = serde_json::from_str(&out.stdout).expect("one json object");
+    let listing = common::schema::parse(out.stdout.trim());
     let workflows = listing["workflows"].as_array().expect("list");
     let paths: Vec<&str> = workflows
         .iter()

@@ -31,7 +31,7 @@ async fn jobs_json(state: &Path, extra: &[&str]) -> Vec<Value> {
     args.extend_from_slice(extra);
     let out = comfy(state, &args).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let value: Value = serde_json::from_str(&out.stdout).expect("one JSON object");
+    let value = out.json();
     value["jobs"].as_array().expect("jobs").clone()
 }
 

@@ -29,12 +29,14 @@ pub struct Output {
 }
 
 impl Output {
-    /// The JSON lines printed on stdout.
+    /// The JSON lines printed on stdout, each checked against the schema.
     pub fn lines(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-            .collect()
+        self.stdout.lines().map(super::schema::parse).collect()
+    }
+
+    /// The one JSON object a command printed with `--json`, checked against the schema.
+    pub fn json(&self) -> Value {
+        super::schema::parse(self.stdout.trim())
     }
 }
 
@@ -73,7 +75,7 @@ pub async fn next_event(lines: &mut Lines, event: &str) -> Value {
             .await
             .expect("read")
             .expect("line before exit");
-        let value: Value = serde_json::from_str(&line).expect("json line");
+        let value = super::schema::parse(&line);
         if value["event"] == event {
             return value;
         }
@@ -84,7 +86,7 @@ pub async fn next_event(lines: &mut Lines, event: &str) -> Value {
 pub async fn rest(lines: &mut Lines) -> Vec<Value> {
     let mut out = Vec::new();
     while let Some(line) = within(lines.next_line()).await.expect("read") {
-        out.push(serde_json::from_str(&line).expect("json line"));
+        out.push(super::schema::parse(&line));
     }
     out
 }

@@ -52,12 +52,9 @@ pub struct Run {
 }
 
 impl Run {
-    /// The JSON lines (for `Format::Json` runs).
+    /// The JSON lines (for `Format::Json` runs), each checked against the schema.
     pub fn lines(&self) -> Vec<Value> {
-        self.text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-            .collect()
+        self.text.lines().map(super::schema::parse).collect()
     }
 
     pub fn events(&self, name: &str) -> Vec<Value> {
