@@ -100,7 +100,8 @@ impl Tracked {
             Some(Outcome::Success) if !self.saves.failed.is_empty() => crate::exit::EXECUTION_ERROR,
             Some(outcome) => crate::exit::for_outcome(outcome),
             None if self.user_cancelled() => crate::exit::CANCELLED,
-            None => crate::exit::SUCCESS,
+            // Left without an outcome, and not by a cancel: as `status` says, lost.
+            None => crate::exit::UNREACHABLE,
         }
     }
 
@@ -112,6 +113,7 @@ impl Tracked {
         match self.job.outcome() {
             Some(Outcome::Success) if !self.saves.failed.is_empty() => "incomplete",
             Some(outcome) => outcome.as_str(),
+            None if self.user_cancelled() => "interrupted",
             None => "lost",
         }
     }
