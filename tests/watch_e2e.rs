@@ -36,6 +36,24 @@ fn script(sim: &SimHandle, dir: &std::path::Path) -> PathBuf {
     path
 }
 
+/// The line the script writes once `watch` has exited (waited for, bounded).
+fn exit_line(dir: &std::path::Path, tmux: &Tmux) -> String {
+    let exit = dir.join("exit");
+    let start = Instant::now();
+    while !exit.exists() {
+        assert!(
+            start.elapsed() < WAIT,
+            "watch did not exit:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::fs::read_to_string(&exit)
+        .expect("exit")
+        .trim()
+        .to_owned()
+}
+
 fn listing(rt: &tokio::runtime::Runtime, sim: &SimHandle) -> QueueListing {
     let client = ComfyClient::new(
         ServerUrl::parse(&sim.url()).expect("url"),
@@ -160,20 +178,7 @@ fn the_cockpit_deletes_interrupts_moves_frees_and_reruns_each_after_its_question
     tmux.wait_for_screen("the re-run's answer", |s| s.contains("again as"));
 
     tmux.keys("q");
-    let exit = dir.path().join("exit");
-    let start = Instant::now();
-    while !exit.exists() {
-        assert!(
-            start.elapsed() < WAIT,
-            "watch did not exit:\n{}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(
-        std::fs::read_to_string(&exit).expect("exit").trim(),
-        "EXIT=0"
-    );
+    assert_eq!(exit_line(dir.path(), &tmux), "EXIT=0");
     assert_eq!(
         tmux.display("#{alternate_on}"),
         "0",
@@ -215,19 +220,6 @@ fn enter_follows_the_running_job_live_and_leaving_it_running_comes_back_to_the_c
         "leaving it running stops nothing"
     );
     tmux.keys("q");
-    let exit = dir.path().join("exit");
-    let start = Instant::now();
-    while !exit.exists() {
-        assert!(
-            start.elapsed() < WAIT,
-            "watch did not exit:\n{}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(
-        std::fs::read_to_string(&exit).expect("exit").trim(),
-        "EXIT=0"
-    );
+    assert_eq!(exit_line(dir.path(), &tmux), "EXIT=0");
     rt.block_on(sim.shutdown());
 }
